@@ -1,0 +1,1 @@
+"""CLI commands contributed by components: each module defines ``register(app: typer.Typer)``."""

@@ -175,6 +175,78 @@ def _choose(policy: str, info: dict[str, Any], rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# rollout
+# ---------------------------------------------------------------------------------------------
+
+
+@app.command("rollout")
+def rollout_cmd(
+    config: Annotated[str, typer.Argument(help="Run config YAML file.")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="key.sub=value overrides.")] = None,
+    out: Annotated[str, typer.Option("--out", "-o", help="Episodes JSONL to write.")] =
+        "episodes.jsonl",
+    policy: Annotated[str | None, typer.Option(help="Policy spec overriding the config: expert, "
+                                                    "random, hf:PATH, ...")] = None,
+    split: Annotated[str, typer.Option(help="Task split to play.")] = "train",
+    tasks: Annotated[int, typer.Option("--tasks", "-n", help="Number of tasks (groups).")] = 16,
+    group_size: Annotated[int | None, typer.Option(help="Episodes per task (default: "
+                                                        "rollout.group_size).")] = None,
+    append: Annotated[bool, typer.Option(help="Append to OUT instead of replacing it.")] = False,
+) -> None:
+    """Collect episodes with any policy into a JSONL file (SFT data, offline credit analysis)."""
+    from agentrl.components import build_env_factory, build_policy, build_rollout
+    from agentrl.config import load_config
+    from agentrl.types import EpisodeWriter
+
+    cfg = load_config(config, overrides or [])
+    env = build_env_factory(cfg)()
+    try:
+        try:
+            pool = env.tasks(split)  # type: ignore[attr-defined]
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"{cfg.env.id} has no split {split!r} ({exc})") from None
+    finally:
+        env.close()
+    if not pool:
+        raise UserError(f"{cfg.env.id} has no tasks in split {split!r}")
+    chosen = [pool[i % len(pool)] for i in range(tasks)]
+    seeds = [cfg.seed + i for i in range(tasks)]
+    agent = build_policy(cfg, policy)
+    n_ok = n_eps = steps = 0
+    with build_rollout(cfg, agent, group_size=group_size) as engine, \
+            EpisodeWriter(out, append=append) as writer:
+        for start in range(0, tasks, 16):  # write as we go: a crash keeps finished batches
+            episodes = engine.run(chosen[start:start + 16], seeds[start:start + 16])
+            writer.write_all(episodes)
+            n_eps += len(episodes)
+            n_ok += sum(e.success for e in episodes)
+            steps += sum(e.num_steps for e in episodes)
+    console.print(f"wrote {n_eps} episodes to {out}: success {n_ok / max(n_eps, 1):.3f}, "
+                  f"{steps / max(n_eps, 1):.1f} steps per episode")
+
+
+@app.command("serve")
+def serve_cmd(
+    model: Annotated[str, typer.Argument(help="Checkpoint or run directory to serve "
+                                              "(an hf policy).")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    name: Annotated[str, typer.Option(help="Model name clients ask for.")] = "agentrl",
+    api_key: Annotated[str | None, typer.Option(help="Require this bearer token.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """Serve a checkpoint as an OpenAI-compatible chat endpoint (for `--policy openai:...`)."""
+    from agentrl.policies.hf import HFPolicy
+    from agentrl.serve import ChatServer
+
+    path = model.removeprefix("hf:")
+    server = ChatServer(HFPolicy(path, device=device), name, host=host, port=port,
+                        api_key=api_key)
+    console.print(f"serving {path} as {name!r} at {server.url} (Ctrl-C to stop)")
+    server.serve_forever()
+
+
+# ---------------------------------------------------------------------------------------------
 # configs
 # ---------------------------------------------------------------------------------------------
 

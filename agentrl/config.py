@@ -34,6 +34,7 @@ __all__ = [
     "ModelConfig",
     "OutputConfig",
     "PolicyConfig",
+    "PromptConfig",
     "RolloutConfig",
     "RunConfig",
     "SFTConfig",
@@ -113,6 +114,21 @@ class RolloutConfig(Section):
                                                 "admissible one (helps tiny models).")
     step_timeout_s: float = Field(60.0, gt=0, description="Limit on one environment step.")
     episode_timeout_s: float = Field(1800.0, gt=0, description="Limit on one episode.")
+
+
+class PromptConfig(Section):
+    """How prompts are built (Jinja templates; see agentrl/prompting.py for the variables)."""
+
+    system: str | None = Field(None, description="System message template (default: a generic "
+                                                 "instruction, or the environment's own).")
+    user: str | None = Field(None, description="User message template; variables: task, "
+                                               "observation, history, admissible_actions, step.")
+    mode: Literal["window", "chat"] = Field(
+        "window", description="window: fresh prompt per step with the last history_window "
+                              "steps; chat: one growing conversation, token-in/token-out.")
+    show_admissible: bool = Field(True, description="List the admissible actions in the prompt.")
+    check_tokens: bool = Field(True, description="Fail loudly when the ids a policy consumed "
+                                                 "differ from the rendered prompt.")
 
 
 class ComponentConfig(BaseModel):
@@ -196,6 +212,7 @@ class RunConfig(Section):
     env: EnvConfig
     model: ModelConfig = Field(default_factory=ModelConfig)  # type: ignore[arg-type]
     policy: PolicyConfig = Field(default_factory=PolicyConfig)  # type: ignore[arg-type]
+    prompt: PromptConfig = Field(default_factory=PromptConfig)  # type: ignore[arg-type]
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)  # type: ignore[arg-type]
     credit: CreditConfig = Field(default_factory=CreditConfig)  # type: ignore[arg-type]
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""Build the run's components from a validated config: environment factory, policy, prompt
+builder, rollout engine. One place, used by ``rollout``, ``eval`` and ``train``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from agentrl.config import RunConfig
+from agentrl.envs import make, spec
+from agentrl.errors import UserError
+from agentrl.policies import Policy, SamplingParams, make_policy
+from agentrl.prompting import PromptBuilder
+from agentrl.rollout import RolloutEngine
+
+__all__ = ["build_env_factory", "build_policy", "build_prompt_builder", "build_rollout"]
+
+
+def build_env_factory(cfg: RunConfig) -> Callable[[], gym.Env[str, str]]:
+    """A zero-argument factory of the configured environment (validated once here)."""
+    spec(cfg.env.id)
+    kwargs = dict(cfg.env.kwargs)
+    if cfg.rollout.max_turns is not None:
+        kwargs["max_turns"] = cfg.rollout.max_turns
+    return lambda: make(cfg.env.id, **kwargs)
+
+
+def policy_spec(cfg: RunConfig) -> str:
+    """The policy spec string implied by the config (``expert``, ``hf:PATH``, ...)."""
+    backend = cfg.policy.backend
+    if backend in ("expert", "random"):
+        return backend
+    if cfg.model.path:
+        return f"{backend}:{cfg.model.path}"
+    raise UserError(f"policy.backend={backend} with model.preset={cfg.model.preset!r} needs a "
+                    "trained checkpoint: train one with `agentrl train`, then set model.path to "
+                    "its run directory, or pass --policy expert|random|hf:PATH")
+
+
+def build_policy(cfg: RunConfig, override: str | None = None) -> Policy:
+    """The configured policy, or the one named by ``override`` (a spec string)."""
+    spec_str = override or policy_spec(cfg)
+    options: dict[str, Any] = {}
+    name = spec_str.partition(":")[0]
+    if name == "hf":
+        options = {"device": cfg.trainer.device, "dtype": cfg.model.dtype}
+    elif name == "random":
+        options = {"seed": cfg.seed}
+    return make_policy(spec_str, **options)
+
+
+def build_prompt_builder(cfg: RunConfig, policy: Policy) -> PromptBuilder:
+    """The prompt builder, with the policy's tokenizer when it has one."""
+    p = cfg.prompt
+    return PromptBuilder(system=p.system, user=p.user, history_window=cfg.rollout.history_window,
+                         mode=p.mode, show_admissible=p.show_admissible,
+                         tokenizer=getattr(policy, "tokenizer", None),
+                         check_tokens=p.check_tokens)
+
+
+def sampling_params(cfg: RunConfig, *, temperature: float | None = None,
+                    seed: int | None = None) -> SamplingParams:
+    pol = cfg.policy
+    return SamplingParams(temperature=cfg.rollout.temperature if temperature is None
+                          else temperature, top_p=pol.top_p, top_k=pol.top_k,
+                          max_new_tokens=pol.max_new_tokens, stop=list(pol.stop), seed=seed)
+
+
+def build_rollout(cfg: RunConfig, policy: Policy, *, group_size: int | None = None,
+                  temperature: float | None = None, progress: bool = True) -> RolloutEngine:
+    """A rollout engine for the configured environment and the given policy."""
+    r = cfg.rollout
+    return RolloutEngine(
+        build_env_factory(cfg), policy, build_prompt_builder(cfg, policy), env_id=cfg.env.id,
+        group_size=group_size or r.group_size,
+        sampling=sampling_params(cfg, temperature=temperature, seed=cfg.seed),
+        max_turns=r.max_turns, step_timeout_s=r.step_timeout_s,
+        episode_timeout_s=r.episode_timeout_s, projection=r.projection, progress=progress)

@@ -1,0 +1,262 @@
+"""``hf`` policy: a transformers causal LM on CPU or one GPU.
+
+Generation is a small explicit sampling loop over the model's KV cache rather than
+``model.generate``: ``generate`` merges the checkpoint's ``generation_config`` (for example
+``top_k=20`` or a repetition penalty) into sampling, so the tokens would come from a
+distribution other than the one the trainer's log-probs describe. Here the sampled distribution
+is exactly ``softmax(logits / temperature)``, restricted by ``top_k``/``top_p`` only when asked,
+and the recorded log-probs and entropies are those of ``softmax(logits / temperature)``.
+
+Prompts are left-padded into one batch with explicit position ids, so a batched generation gives
+the same tokens and log-probs as generating each prompt alone (up to float rounding).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from agentrl.errors import UserError
+from agentrl.policies.base import Generation, PolicyInput, SamplingParams
+
+__all__ = ["HFPolicy", "chat_ids"]
+
+
+def chat_ids(tokenizer: Any, messages: list[dict[str, Any]],
+             tools: list[dict[str, Any]] | None = None, *,
+             add_generation_prompt: bool = True) -> list[int]:
+    """Token ids of ``messages`` rendered by the tokenizer's own chat template."""
+    if getattr(tokenizer, "chat_template", None) is None:
+        raise UserError("the tokenizer has no chat template; use an instruct/chat checkpoint or "
+                        "set tokenizer.chat_template")
+    kwargs: dict[str, Any] = {"add_generation_prompt": add_generation_prompt, "tokenize": True}
+    if tools:
+        kwargs["tools"] = tools
+    out = tokenizer.apply_chat_template(messages, **kwargs)
+    if isinstance(out, Mapping):
+        out = out["input_ids"]
+    return [int(i) for i in out]
+
+
+def _pick_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("device 'cuda' requested but no GPU is visible; use device=cpu")
+    return torch.device(device)
+
+
+class HFPolicy:
+    """A Hugging Face causal LM used as a policy.
+
+    Args:
+        model: a loaded ``PreTrainedModel`` or a checkpoint path/name.
+        tokenizer: the tokenizer (loaded from ``model``'s path when omitted).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        dtype: ``auto`` (float32 on CPU, bfloat16 on GPU), ``float32``, ``bfloat16``, ``float16``.
+        num_threads: torch CPU threads (default: all cores).
+    """
+
+    name = "hf"
+
+    def __init__(self, model: Any, tokenizer: Any | None = None, *, device: str = "auto",
+                 dtype: str = "auto", num_threads: int | None = None) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if model is None:
+            raise UserError("the hf policy needs a model: hf:PATH (a checkpoint or run dir)")
+        self.device = _pick_device(device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(num_threads or max(1, os.cpu_count() or 1))
+        if isinstance(model, (str, os.PathLike)):
+            path = str(model)
+            torch_dtype = _dtype(dtype, self.device)
+            try:
+                tokenizer = tokenizer or AutoTokenizer.from_pretrained(path)
+                model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+            except OSError as exc:
+                raise UserError(f"cannot load model {path!r}: {str(exc).splitlines()[0]}") from None
+        if tokenizer is None:
+            raise UserError("HFPolicy needs a tokenizer when given a model object")
+        self.model = model.to(self.device)
+        self.model.eval()
+        self.tokenizer = tokenizer
+        pad = tokenizer.pad_token_id
+        self.pad_id = int(pad if pad is not None else tokenizer.eos_token_id)
+        self.eos_ids = _eos_ids(model, tokenizer)
+        self._generator: torch.Generator | None = None
+        self._seed: int | None = None
+
+    def _generator_for(self, seed: int | None) -> torch.Generator:
+        """One generator per seed value: reseeded only when the seed changes, so successive
+        turns of a rollout draw fresh noise while a rerun with the same seed repeats exactly."""
+        if self._generator is None or seed != self._seed:
+            self._generator = torch.Generator(device=self.device)
+            if seed is None:
+                self._generator.seed()
+            else:
+                self._generator.manual_seed(seed)
+            self._seed = seed
+        return self._generator
+
+    # -- prompts ------------------------------------------------------------------------------
+    def encode(self, item: PolicyInput) -> list[int]:
+        """The prompt ids for one input (explicit ``prompt_ids`` win over rendering)."""
+        if item.prompt_ids is not None:
+            return list(item.prompt_ids)
+        return chat_ids(self.tokenizer, item.messages, item.tools)
+
+    # -- generation ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def act(self, inputs: list[PolicyInput], sampling: SamplingParams) -> list[Generation]:
+        if not inputs:
+            return []
+        prompts = [self.encode(item) for item in inputs]
+        responses, logprobs, entropies = self.generate_ids(prompts, sampling)
+        out = []
+        for prompt, resp, lps, ents in zip(prompts, responses, logprobs, entropies, strict=True):
+            text_ids = [t for t in resp if t not in self.eos_ids]
+            text = self.tokenizer.decode(text_ids, skip_special_tokens=True)
+            text = _cut_at_stop(text, sampling.stop)
+            out.append(Generation(text=text, prompt_ids=prompt, response_ids=resp, logprobs=lps,
+                                  entropies=ents))
+        return out
+
+    def generate_ids(self, prompts: list[list[int]], sampling: SamplingParams
+                     ) -> tuple[list[list[int]], list[list[float]], list[list[float]]]:
+        """Sample a response for each prompt; returns ids, log-probs and entropies per token."""
+        batch = len(prompts)
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((batch, width), dtype=torch.long)
+        for i, prompt in enumerate(prompts):
+            input_ids[i, width - len(prompt):] = torch.tensor(prompt, dtype=torch.long)
+            attention[i, width - len(prompt):] = 1
+        input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, T)
+        generator = self._generator_for(sampling.seed)
+
+        out = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                         use_cache=True)
+        cache = out.past_key_values
+        logits = out.logits[:, -1, :].float()  # (B, V)
+        next_pos = positions[:, -1] + 1  # (B,)
+        done = [False] * batch
+        ids: list[list[int]] = [[] for _ in range(batch)]
+        lps: list[list[float]] = [[] for _ in range(batch)]
+        ents: list[list[float]] = [[] for _ in range(batch)]
+        for _ in range(sampling.max_new_tokens):
+            tokens, logp, entropy = _sample(logits, sampling, generator)  # (B,), (B,), (B,)
+            tok_list, lp_list, ent_list = tokens.tolist(), logp.tolist(), entropy.tolist()
+            for i in range(batch):
+                if done[i]:
+                    continue
+                ids[i].append(tok_list[i])
+                lps[i].append(lp_list[i])
+                ents[i].append(ent_list[i])
+                if tok_list[i] in self.eos_ids or (
+                        sampling.stop and _hits_stop(self.tokenizer, ids[i], sampling.stop)):
+                    done[i] = True
+            if all(done):
+                break
+            feed = tokens[:, None]  # (B, 1); finished rows keep decoding, their output is unused
+            attention = torch.cat([attention, torch.ones((batch, 1), dtype=attention.dtype,
+                                                         device=self.device)], dim=1)
+            out = self.model(input_ids=feed, attention_mask=attention,
+                             position_ids=next_pos[:, None], past_key_values=cache, use_cache=True)
+            cache = out.past_key_values
+            logits = out.logits[:, -1, :].float()
+            next_pos = next_pos + 1
+        return ids, lps, ents
+
+
+def _sample(logits: torch.Tensor, sampling: SamplingParams, generator: torch.Generator
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sample one token per row; log-prob and entropy under softmax(logits / T)."""
+    temperature = sampling.temperature if sampling.temperature > 0 else 1.0
+    scaled = logits / temperature  # (B, V)
+    logp_all = torch.log_softmax(scaled, dim=-1)
+    entropy = -(logp_all.exp() * logp_all).sum(-1)  # (B,)
+    if sampling.temperature <= 0:
+        tokens = scaled.argmax(-1)
+    else:
+        filtered = scaled
+        if sampling.top_k > 0:
+            kth = torch.topk(filtered, min(sampling.top_k, filtered.shape[-1]), dim=-1).values
+            filtered = filtered.masked_fill(filtered < kth[:, -1:], float("-inf"))
+        if sampling.top_p < 1.0:
+            sorted_logits, order = torch.sort(filtered, descending=True, dim=-1)
+            cum = torch.softmax(sorted_logits, dim=-1).cumsum(-1)
+            drop = cum - torch.softmax(sorted_logits, dim=-1) > sampling.top_p
+            sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+            filtered = torch.full_like(filtered, float("-inf")).scatter(-1, order, sorted_logits)
+        probs = torch.softmax(filtered, dim=-1)
+        tokens = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    logp = logp_all.gather(-1, tokens[:, None]).squeeze(-1)
+    return tokens, logp, entropy
+
+
+def _hits_stop(tokenizer: Any, ids: list[int], stop: list[str]) -> bool:
+    tail = tokenizer.decode(ids[-16:], skip_special_tokens=True)
+    return any(s in tail for s in stop)
+
+
+def _cut_at_stop(text: str, stop: list[str]) -> str:
+    cut = len(text)
+    for s in stop:
+        idx = text.find(s)
+        if idx >= 0:
+            cut = min(cut, idx + len(s))
+    return text[:cut]
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if isinstance(gen_eos, int):
+        ids.add(gen_eos)
+    elif isinstance(gen_eos, list):
+        ids.update(int(i) for i in gen_eos)
+    return ids
+
+
+def _dtype(name: str, device: torch.device) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16,
+            "float16": torch.float16}[name]
+
+
+def sequence_logprobs(model: Any, prompts: list[list[int]], responses: list[list[int]], *,
+                      temperature: float = 1.0, pad_id: int = 0) -> list[list[float]]:
+    """Teacher-forced log-probs of each response token under ``softmax(logits / T)``.
+
+    This is what the trainer recomputes; for ids produced by :meth:`HFPolicy.act` with the same
+    temperature it equals the recorded ``logprobs`` up to float rounding.
+    """
+    temperature = temperature if temperature > 0 else 1.0
+    device = next(model.parameters()).device
+    seqs = [p + r for p, r in zip(prompts, responses, strict=True)]
+    width = max(len(s) for s in seqs)
+    input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, seq in enumerate(seqs):  # left padding, as in generation
+        input_ids[i, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
+        attention[i, width - len(seq):] = 1
+    input_ids, attention = input_ids.to(device), attention.to(device)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        logits = model(input_ids=input_ids, attention_mask=attention,
+                       position_ids=positions).logits.float()  # (B, T, V)
+    logp = torch.log_softmax(logits[:, :-1] / temperature, dim=-1)  # predicts tokens 1..T-1
+    target = logp.gather(-1, input_ids[:, 1:, None]).squeeze(-1)  # (B, T-1)
+    out = []
+    for i, resp in enumerate(responses):
+        n = len(resp)
+        out.append(target[i, width - 1 - n:].tolist() if n else [])
+    return out

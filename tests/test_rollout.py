@@ -1,0 +1,147 @@
+"""The batched multi-turn rollout over real environments and a real tiny model."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import agentrl
+from agentrl.policies import SamplingParams, make_policy
+from agentrl.policies.hf import HFPolicy
+from agentrl.prompting import PromptBuilder
+from agentrl.rollout import RolloutEngine, project_action
+from agentrl.types import Episode, read_episodes, write_episodes
+from tests.envs.toy_envs import Walk
+
+GUESS = "example/GuessNumber-v0"
+
+
+class ExplodingWalk(Walk):
+    """Raises on its third step for odd task indices."""
+
+    def step(self, action: str) -> Any:
+        index = int(self.task_id.split("-")[1])
+        if index % 2 and getattr(self, "_n", 0) >= 2:
+            raise RuntimeError("simulated environment crash")
+        self._n = getattr(self, "_n", 0) + 1
+        return super().step(action)
+
+    def reset(self, **kwargs: Any) -> Any:
+        self._n = 0
+        return super().reset(**kwargs)
+
+
+class HangingWalk(Walk):
+    def step(self, action: str) -> Any:
+        if self.task_id == "walk-1":
+            time.sleep(1.0)
+        return super().step(action)
+
+
+def _engine(env_factory: Any, policy: Any, **kwargs: Any) -> RolloutEngine:
+    builder = kwargs.pop("builder", PromptBuilder())
+    return RolloutEngine(env_factory, policy, builder, env_id=kwargs.pop("env_id", "test"),
+                         **kwargs)
+
+
+def test_expert_groups_share_task_and_seed_and_succeed() -> None:
+    tasks = agentrl.make(GUESS).tasks("test")[:3]
+    with _engine(lambda: agentrl.make(GUESS), make_policy("expert"), env_id=GUESS,
+                 group_size=4) as engine:
+        episodes = engine.run(tasks, seeds=[5, 6, 7], batch_id="b")
+    assert len(episodes) == 12
+    groups: dict[str, list[Episode]] = {}
+    for ep in episodes:
+        groups.setdefault(ep.group_id, []).append(ep)
+    assert sorted(groups) == ["b-g0", "b-g1", "b-g2"]
+    for members in groups.values():
+        assert len({(e.task_id, e.seed) for e in members}) == 1
+        assert len({tuple(s.action for s in e.steps) for e in members}) == 1  # deterministic
+    assert all(e.success and e.terminated and not e.truncated for e in episodes)
+    assert all(e.outcome == 1.0 and e.metrics["return"] == 1.0 for e in episodes)
+    first = episodes[0].steps[0]
+    assert first.state_key == "lo=1 hi=64 done=False"  # the state the agent acted from
+    assert first.info["expert_action"] == first.action
+
+
+def test_tiny_model_rollout_records_exact_tokens(tiny_model: Any, tiny_tokenizer: Any,
+                                                 tmp_path: Any) -> None:
+    policy = HFPolicy(tiny_model, tiny_tokenizer, device="cpu")
+    builder = PromptBuilder(tokenizer=tiny_tokenizer, history_window=1, show_admissible=False)
+    tasks = agentrl.make(GUESS, max_turns=4).tasks("train")[:2]
+    with _engine(lambda: agentrl.make(GUESS, max_turns=4), policy, builder=builder,
+                 env_id=GUESS, group_size=2,
+                 sampling=SamplingParams(max_new_tokens=6, seed=0)) as engine:
+        episodes = engine.run(tasks)
+    assert [e.num_steps for e in episodes] == [4, 4, 4, 4]  # random model: truncated
+    assert all(e.truncated and not e.terminated for e in episodes)
+    for ep in episodes:
+        for step in ep.steps:
+            ids = [t for t in step.response_ids if t not in policy.eos_ids]
+            assert tiny_tokenizer.decode(ids, skip_special_tokens=True) == step.action
+            assert len(step.logprobs) == len(step.response_ids) == len(step.extra["entropies"])
+            assert step.valid is False  # gibberish is not a guess
+    # the records survive a JSONL round trip exactly
+    write_episodes(tmp_path / "eps.jsonl", episodes)
+    assert list(read_episodes(tmp_path / "eps.jsonl")) == episodes
+
+
+def test_finished_episodes_stop_generating() -> None:
+    calls: list[int] = []
+    expert = make_policy("expert")
+
+    class Counting:
+        name = "counting"
+
+        def act(self, inputs: Any, sampling: Any) -> Any:
+            calls.append(len(inputs))
+            return expert.act(inputs, sampling)
+
+    agentrl.register(id="test/Walk-v0", entry_point="tests.envs.toy_envs:Walk", max_turns=8)
+    tasks = agentrl.make("test/Walk-v0").tasks("train")[:4]
+    with _engine(lambda: agentrl.make("test/Walk-v0"), Counting()) as engine:
+        episodes = engine.run(tasks)
+    lengths = sorted(e.num_steps for e in episodes)
+    # one batched call per turn, over the episodes still running only
+    assert calls == [sum(n > t for n in lengths) for t in range(max(lengths))]
+    assert sum(calls) == sum(lengths)
+
+
+def test_environment_crash_and_hang_end_only_their_episode() -> None:
+    tasks = Walk(num_tasks=4).tasks("train")
+    with _engine(ExplodingWalk, make_policy("random", seed=1), max_turns=6) as engine:
+        episodes = engine.run(tasks)
+    crashed = [e for e in episodes if e.error]
+    assert {e.task_id for e in crashed} == {"walk-1", "walk-3"}
+    for ep in crashed:
+        assert ep.error.startswith("step 2 raised: RuntimeError: simulated environment crash")
+        assert ep.num_steps == 2 and ep.metrics["error"] == 1.0 and not ep.success
+    assert all(e.error is None and e.num_steps >= 1 for e in episodes if e not in crashed)
+
+    with _engine(HangingWalk, make_policy("expert"), step_timeout_s=0.2) as engine:
+        episodes = engine.run(Walk(num_tasks=3).tasks("train"))
+    hung = [e for e in episodes if e.error]
+    assert [e.task_id for e in hung] == ["walk-1"]
+    assert "timed out" in hung[0].error
+    assert sum(e.success for e in episodes) == 2
+
+
+def test_action_projection_maps_onto_admissible_actions() -> None:
+    assert project_action("go to the desk 1", ["go to desk 1", "go to bed 1", "look"]) == \
+        "go to desk 1"
+
+    class Typo:
+        name = "typo"
+
+        def act(self, inputs: Any, sampling: Any) -> Any:
+            from agentrl.policies import Generation
+
+            return [Generation(text=item.info["expert_action"].upper() + "!") for item in inputs]
+
+    tasks = Walk(num_tasks=2).tasks("train")
+    with _engine(lambda: Walk(num_tasks=2), Typo(), projection=True, max_turns=8) as engine:
+        episodes = engine.run(tasks)
+    assert all(e.success for e in episodes)
+    step = episodes[0].steps[0]
+    assert step.extra["projected"] is True and step.extra["raw_action"] == "RIGHT!"
+    assert step.action == "right" and episodes[0].metrics["projected_rate"] == 1.0

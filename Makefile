@@ -1,24 +1,28 @@
 # The two commands of the README:
 #   make quickstart   set up .venv and run the CPU quickstart
-#   make test         set up .venv and run the linters and the test suite
-.PHONY: setup quickstart test test-all lint bench
+#   make test         set up .venv and the system services the tests need, then lint and test
+.PHONY: setup system-deps quickstart test test-all lint bench
 
 VENV := .venv/bin
 
 setup:
 	bash scripts/setup.sh
 
-quickstart: setup
-	$(VENV)/agentrl envs
-	$(VENV)/agentrl check-env agentrl/Household-v0
-	$(VENV)/agentrl play agentrl/Household-v0 --policy expert
+# Docker engine, bubblewrap and the offline sandbox image (needs root; idempotent).
+system-deps: setup
+	@if [ "$$(id -u)" -eq 0 ]; then bash scripts/install-system-deps.sh; \
+	else echo "system-deps: not root, skipping Docker/bubblewrap setup (their tests will skip;" \
+	          "run 'sudo make system-deps')"; fi
 
-lint:
+quickstart: setup
+	$(VENV)/agentrl train configs/quickstart.yaml
+
+lint: setup
 	$(VENV)/ruff check .
 
-test: setup lint
+test: setup system-deps lint
 	$(VENV)/pytest -q
 
 # Everything, including tests marked slow.
-test-all: setup lint
+test-all: setup system-deps lint
 	$(VENV)/pytest -q -m ""

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agentrl.errors import UserError
@@ -142,14 +143,14 @@ def play_cmd(
         task_id = task or tasks[0].task_id
         obs, info = env.reset(seed=seed, options={"task_id": task_id})
         rng = random.Random(seed)
-        console.print(f"[bold]task {task_id}[/bold]\n{obs}", highlight=False)
+        console.print(f"[bold]task {escape(task_id)}[/bold]\n{escape(obs)}", highlight=False)
         total, turn = 0.0, 0
         while True:
             action = _choose(policy, info, rng)
             obs, reward, terminated, truncated, info = env.step(action)
             turn += 1
             total += float(reward)
-            console.print(f"[cyan]> {action}[/cyan]\n{obs}", highlight=False)
+            console.print(f"[cyan]> {escape(action)}[/cyan]\n{escape(obs)}", highlight=False)
             if terminated or truncated:
                 break
         how = "terminated" if terminated else "truncated"
@@ -172,6 +173,43 @@ def _choose(policy: str, info: dict[str, Any], rng: random.Random) -> str:
         return input("> ")
     except EOFError:
         raise typer.Exit(0) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+# ---------------------------------------------------------------------------------------------
+
+
+@app.command("train")
+def train_cmd(
+    config: Annotated[str, typer.Argument(help="Run config YAML file.")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="key.sub=value overrides.")] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue the run in this directory from "
+                                                    "its latest checkpoint.")] = None,
+) -> None:
+    """Train: SFT warm-up (optional), then RL iterations; evaluates and checkpoints."""
+    from agentrl.config import load_config
+
+    items = list(overrides or [])
+    if resume:
+        items.append(f"output.dir={resume}")
+    cfg = load_config(config, items)
+    if cfg.trainer.backend != "local":
+        raise UserError(f"trainer.backend={cfg.trainer.backend} is not available yet; use "
+                        "trainer.backend=local")
+    from agentrl.trainer import LocalTrainer
+
+    trainer = LocalTrainer(cfg, resume=resume is not None, log=console.print)
+    results = trainer.fit()
+    table = Table(title=f"held-out evaluation ({cfg.output.dir}/final_eval.json)")
+    for col in ("model/split/decoding", "success", "reward", "steps", "episodes"):
+        table.add_column(col)
+    for key, row in results.items():
+        if key == "last_iteration":
+            continue
+        table.add_row(key, f"{row['success']:.3f}", f"{row['reward']:.3f}",
+                      f"{row['steps']:.1f}", f"{row['episodes']:.0f}")
+    console.print(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,9 +309,12 @@ def config_validate_cmd(
     """Validate a config; exit 2 with the offending key path if it is malformed."""
     from agentrl.config import load_config
     from agentrl.envs import spec
+    from agentrl.rewards import check_credit
 
     cfg = load_config(config, overrides or [])
     spec(cfg.env.id)  # the environment must be registered (the error lists the known ids)
+    check_credit([{"name": s.name, **s.params} for s in cfg.credit.shapers],
+                 {"name": cfg.credit.estimator.name, **cfg.credit.estimator.params})
     console.print(f"[green]{config} is valid[/green]")
 
 

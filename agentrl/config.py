@@ -179,8 +179,16 @@ class TrainerConfig(Section):
     kl_type: Literal["k1", "low_var_kl"] = Field("low_var_kl", description="KL estimator.")
     entropy_coef: float = Field(0.001, ge=0, description="Entropy bonus coefficient.")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
-    loss_agg: Literal["token-mean", "seq-mean-token-mean"] = Field(
-        "seq-mean-token-mean", description="How token losses are averaged.")
+    loss_agg: Literal["token-mean", "seq-mean-token-mean", "episode-mean"] = Field(
+        "episode-mean", description="How token losses are averaged: over all tokens, per step "
+                                    "sample, or per episode (long failed episodes then do not "
+                                    "dominate the gradient).")
+    grad_accum_steps: int = Field(1, ge=1, description="Micro-batches per optimiser step "
+                                                       "(memory vs. speed).")
+    lr_schedule: Literal["constant", "cosine"] = Field("constant", description="LR schedule "
+                                                                                "over iterations.")
+    warmup_iterations: int = Field(0, ge=0, description="Linear LR warm-up iterations.")
+    value_coef: float = Field(0.5, ge=0, description="Value loss weight (gae estimator only).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
     checkpoint_every: int = Field(10, ge=1, description="Iterations between checkpoints.")
     keep_checkpoints: int = Field(2, ge=1, description="Checkpoints kept (the last N).")
@@ -195,6 +203,8 @@ class EvalConfig(Section):
     episodes: int = Field(100, ge=1, description="Episodes per evaluated split.")
     every: int = Field(10, ge=0, description="Iterations between evaluations (0: only at end).")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
+    final: bool = Field(True, description="At the end of training, evaluate the SFT-only and "
+                                          "the final model on eval.splits, sampled and greedy.")
 
 
 class OutputConfig(Section):

@@ -31,7 +31,7 @@ from agentrl.policies.base import Generation, Policy, PolicyInput, SamplingParam
 from agentrl.prompting import PromptBuilder
 from agentrl.types import Episode, Step, Task
 
-__all__ = ["RolloutEngine", "project_action"]
+__all__ = ["RolloutEngine", "is_admissible", "project_action"]
 
 #: info keys copied into ``Step.info`` (the rest are stored in dedicated fields or are bulky)
 _STEP_INFO_KEYS = ("milestones_total", "score", "success", "error", "outcome_class")
@@ -49,6 +49,24 @@ def project_action(action: str, admissible: Sequence[str]) -> str:
         if score > best_score:
             best, best_score = candidate, score
     return best
+
+
+def is_admissible(action: str, admissible: Sequence[str]) -> bool:
+    """Whether ``action`` is one of ``admissible`` or fills one of its templates.
+
+    An entry with a ``<placeholder>`` (e.g. WebShop's ``search[<query>]``) admits any action that
+    starts with the text before ``<`` and ends with the text after ``>``.
+    """
+    if action in admissible:
+        return True
+    for entry in admissible:
+        open_at, close_at = entry.find("<"), entry.rfind(">")
+        if 0 <= open_at < close_at:
+            head, tail = entry[:open_at], entry[close_at + 1:]
+            if (len(action) > len(head) + len(tail) and action.startswith(head)
+                    and action.endswith(tail)):
+                return True
+    return False
 
 
 @dataclass
@@ -189,7 +207,7 @@ class RolloutEngine:
         for lv, gen in zip(active, generations, strict=True):
             action, projected = gen.text, False
             admissible = lv.info.get("admissible_actions")
-            if self.projection and admissible and action not in admissible:
+            if self.projection and admissible and not is_admissible(action, admissible):
                 action, projected = project_action(action, admissible), True
             actions.append((action, projected))
 
@@ -256,7 +274,11 @@ class RolloutEngine:
         ep.terminated, ep.truncated = terminated, truncated and not terminated
         ep.success = bool(info.get("success", False))
         ep.outcome = float(info["score"]) if "score" in info else float(ep.success)
+        if info.get("error"):  # an engine failure the environment reported rather than raised
+            ep.error = str(info["error"])[:500]
         ep.metrics = _episode_metrics(ep)
+        if ep.error:
+            ep.metrics["error"] = 1.0
         lv.done = True
         if lv.env is not None:
             self._idle.append(lv.env)

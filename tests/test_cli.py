@@ -86,3 +86,19 @@ def test_unknown_env_is_a_user_error() -> None:
     assert out.returncode == 2
     assert out.stderr.startswith("error: unknown environment 'nobody/Nothing-v0'")
     assert "Traceback" not in out.stderr
+
+
+def test_rollout_command_writes_episodes(tmp_path: Path) -> None:
+    cfg = tmp_path / "guess.yaml"
+    cfg.write_text("env:\n  id: example/GuessNumber-v0\nrollout:\n  group_size: 2\n")
+    out_file = tmp_path / "eps.jsonl"
+    out = agentrl("rollout", str(cfg), "--policy", "expert", "-n", "3", "-o", str(out_file))
+    assert out.returncode == 0, out.stderr
+    assert "wrote 6 episodes" in out.stdout and "success 1.000" in out.stdout
+    from agentrl.types import read_episodes
+
+    episodes = list(read_episodes(out_file))
+    assert len(episodes) == 6 and len({e.group_id for e in episodes}) == 3
+    missing_model = agentrl("rollout", str(cfg), "-n", "1", "-o", str(out_file))
+    assert missing_model.returncode == 2
+    assert "needs a trained checkpoint" in missing_model.stderr

@@ -145,3 +145,13 @@ def test_action_projection_maps_onto_admissible_actions() -> None:
     step = episodes[0].steps[0]
     assert step.extra["projected"] is True and step.extra["raw_action"] == "RIGHT!"
     assert step.action == "right" and episodes[0].metrics["projected_rate"] == 1.0
+
+
+def test_templates_in_admissible_actions_are_not_projected() -> None:
+    from agentrl.rollout import is_admissible
+
+    admissible = ["search[<query>]", "click[item 1]"]
+    assert is_admissible("search[red shoes]", admissible)
+    assert is_admissible("click[item 1]", admissible)
+    assert not is_admissible("search[]", admissible)
+    assert not is_admissible("buy now", admissible)

@@ -1,0 +1,202 @@
+"""``agentrl/Household-v0``: an ALFWorld-style household environment, generated offline.
+
+ALFWorld (Shridhar et al., ICLR 2021, arXiv 2010.03768) renders ALFRED's household scenes as
+TextWorld games; it needs a multi-GB data download. This environment generates equivalent worlds
+procedurally from a seed: one room (kitchen, bathroom, bedroom, living room or office) with
+numbered receptacles and objects, a goal of one of ALFWorld's six task types, ALFWorld's command
+grammar and observation wording, and an oracle expert that re-plans from the current state.
+
+Episode: the first observation is the room description and the task ("You are in the middle of
+a room. Looking quickly around you, you see a cabinet 1, ... \\n\\nYour task is to: put a clean
+apple in fridge."). Each step takes one command; an inadmissible or malformed command gives
+"Nothing happens." with ``info["valid"] = False``. The episode terminates on success with reward
+``reward_scale`` (0 otherwise) and is truncated after ``max_turns`` steps.
+
+``info`` on every step: ``valid``, ``admissible_actions``, ``state_key`` (exact, history-free),
+``milestones`` and ``milestones_total``, ``success``, ``score`` (milestone fraction; 1.0 on
+success), ``expert_action``, ``task_id``, ``task_type``, ``reward_components``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from agentrl.environments.household import text
+from agentrl.environments.household.expert import expert_action
+from agentrl.environments.household.goals import Goal, make_goal
+from agentrl.environments.household.tasks import (
+    SPLITS,
+    TaskSpec,
+    make_spec,
+    parse_task_id,
+    spec_from_task,
+    task_id,
+    task_list,
+)
+from agentrl.environments.household.world import World, build_world
+from agentrl.envs.base import TextEnv
+from agentrl.errors import UserError
+from agentrl.types import Task
+
+__all__ = ["HouseholdEnv"]
+
+_EXPERT_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared(spec: TaskSpec) -> tuple[World, Goal, dict[tuple[object, ...], str]]:
+    """The built world of a task (never played in: episodes play in clones), its goal, and the
+    expert's choices by plan key. Cached, since GRPO-style groups reset the same task often."""
+    world = build_world(spec)
+    return world, make_goal(world, spec), {}
+
+
+class HouseholdEnv(TextEnv):
+    """ALFWorld-style household tasks (see the module docstring).
+
+    Args:
+        train_size, valid_size, test_size, test_unseen_size: tasks per split. Tasks are a
+            deterministic function of ``(split, index)``, so a larger split extends a smaller
+            one.
+        reward_scale: terminal reward on success.
+        max_turns: steps before the episode is truncated (the registry's limit replaces it).
+        expert: compute ``info["expert_action"]`` (turn off to save time when not needed).
+    """
+
+    def __init__(self, *, train_size: int = 4000, valid_size: int = 200, test_size: int = 200,
+                 test_unseen_size: int = 200, reward_scale: float = 1.0, max_turns: int = 30,
+                 expert: bool = True, render_mode: str | None = None) -> None:
+        sizes = {"train": train_size, "valid": valid_size, "test": test_size,
+                 "test_unseen": test_unseen_size}
+        for split, size in sizes.items():
+            if not isinstance(size, int) or size < 1:
+                raise UserError(f"household: {split}_size must be a positive integer, got {size!r}")
+        if max_turns < 1:
+            raise UserError(f"household: max_turns must be >= 1, got {max_turns}")
+        self.sizes = sizes
+        self.reward_scale = float(reward_scale)
+        self.max_turns = max_turns
+        self.expert = expert
+        self.render_mode = render_mode
+        self._world: World | None = None
+        self._goal: Goal | None = None
+        self._spec: TaskSpec | None = None
+        self._task_id = ""
+        self._observation = ""
+
+    # -- tasks --------------------------------------------------------------------------------
+    def tasks(self, split: str = "train") -> list[Task]:
+        """Tasks of ``split`` (``train``, ``valid``, ``test`` or ``test_unseen``)."""
+        if split not in self.sizes:
+            raise UserError(f"unknown household split {split!r}; use one of {', '.join(SPLITS)}")
+        return task_list(split, self.sizes[split])
+
+    # -- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        """Start a task: ``options["task_id"]`` (or ``options["task"]``, a ``Task``) picks it;
+        otherwise ``seed`` picks a train task. A task's world is fixed by the task itself."""
+        super().reset(seed=seed)
+        options = options or {}
+        if options.get("task") is not None:
+            task = options["task"]
+            task = Task.from_dict(task) if isinstance(task, dict) else task
+            spec, self._task_id = spec_from_task(task), task.task_id
+        elif options.get("task_id") is not None:
+            split, index = parse_task_id(options["task_id"])
+            spec, self._task_id = make_spec(split, index), options["task_id"]
+        else:
+            index = int(self.np_random.integers(self.sizes["train"]))
+            spec, self._task_id = make_spec("train", index), task_id("train", index)
+        self._spec = spec
+        template, self._goal, self._experts = _prepared(spec)
+        self._world = world = template.clone()
+        self._names = self._goal.milestone_names
+        self._reached = 0
+        self._success = False
+        self._turns = 0
+        self._key = world.state_key()
+        self._expert_key, self._expert = "", ""
+        self._observation = (f"{world.room_text}\n\n"
+                             f"{text.TASK.format(instruction=spec.instruction)}")
+        return self._observation, self._info(None, 0.0)
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        world = self._world
+        if world is None:
+            raise RuntimeError("HouseholdEnv.step() called before reset()")
+        entry = None
+        if isinstance(action, str) and not self._success:
+            _, table = world.admissible(self._key)
+            entry = table.get(" ".join(action.lower().split()))
+        reward = 0.0
+        if entry is None:
+            observation = text.NOTHING
+        else:
+            handler, a, b = entry
+            observation = handler(world, a, b)
+            key = world.state_key()
+            if key != self._key:  # look, examine and inventory change nothing
+                self._key = key
+                self._progress()
+            if self._success:
+                reward = self.reward_scale
+        self._turns += 1
+        self._observation = observation
+        truncated = self._turns >= self.max_turns and not self._success
+        return observation, reward, self._success, truncated, self._info(entry is not None, reward)
+
+    def render(self) -> str:
+        return self._observation
+
+    # -- internals ----------------------------------------------------------------------------
+    def _progress(self) -> None:
+        goal, world = self._goal, self._world
+        assert goal is not None and world is not None
+        if goal.done(world):
+            self._success = True
+            self._reached = len(self._names)
+            return
+        while self._reached < len(self._names) - 1 and goal.milestone_met(world, self._reached):
+            self._reached += 1
+
+    def _info(self, valid: bool | None, reward: float) -> dict[str, Any]:
+        world, spec, key = self._world, self._spec, self._key
+        assert world is not None and spec is not None and self._goal is not None
+        commands, _ = world.admissible(key)
+        total = len(self._names)
+        info: dict[str, Any] = {
+            "admissible_actions": list(commands),
+            "state_key": key,
+            "milestones": list(self._names[: self._reached]),
+            "milestones_total": total,
+            "success": self._success,
+            "score": 1.0 if self._success else self._reached / total,
+            "task_id": self._task_id,
+            "task_type": spec.task_type,
+            "reward_components": {"outcome": reward},
+        }
+        if valid is not None:
+            info["valid"] = valid
+        if self.expert:
+            info["expert_action"] = self._expert_for(key)
+        return info
+
+    def _expert_for(self, key: str) -> str:
+        """The expert's next command in the current state (``key``), through two caches."""
+        if key == self._expert_key:  # look, examine, inventory or an invalid command
+            return self._expert
+        if self._success:
+            expert = text.LOOK_CMD
+        else:
+            assert self._world is not None and self._goal is not None
+            plan_key = self._goal.plan_key(self._world)
+            expert = self._experts.get(plan_key)  # type: ignore[assignment]
+            if expert is None:
+                expert = expert_action(self._world, self._goal)
+                if len(self._experts) >= _EXPERT_CACHE_SIZE:
+                    self._experts.clear()
+                self._experts[plan_key] = expert
+        self._expert_key, self._expert = key, expert
+        return expert

@@ -155,3 +155,29 @@ def test_templates_in_admissible_actions_are_not_projected() -> None:
     assert is_admissible("click[item 1]", admissible)
     assert not is_admissible("search[]", admissible)
     assert not is_admissible("buy now", admissible)
+
+
+def test_tiny_model_plays_household_and_tool_environments(tiny_model: Any,
+                                                         tiny_tokenizer: Any) -> None:
+    """The full loop with a real model on two built-in environments (a random model: the
+    point is the plumbing: prompts with tool schemas, batching, records)."""
+    policy = HFPolicy(tiny_model, tiny_tokenizer, device="cpu")
+    for env_id, projection in (("agentrl/Household-v0", True), ("agentrl/ToolUse-v0", False)):
+        builder = PromptBuilder(tokenizer=tiny_tokenizer, history_window=1)
+        tasks = agentrl.make(env_id).tasks("test")[:2]
+        with _engine(lambda env_id=env_id: agentrl.make(env_id, max_turns=2), policy,
+                     builder=builder, env_id=env_id, group_size=2, projection=projection,
+                     sampling=SamplingParams(max_new_tokens=8, seed=0)) as engine:
+            episodes = engine.run(tasks, seeds=[0, 1])
+        assert len(episodes) == 4 and all(e.num_steps == 2 for e in episodes), env_id
+        assert all(e.error is None for e in episodes)
+        for ep in episodes:
+            for step in ep.steps:
+                assert step.prompt_ids and step.response_ids and step.logprobs
+        if env_id == "agentrl/ToolUse-v0":
+            # the task's tool schemas reach the chat template in every step's prompt
+            text = tiny_tokenizer.decode(episodes[0].steps[1].prompt_ids)
+            assert "Tools:" in text and '"name": "final_answer"' in text
+            assert all(not s.valid for e in episodes for s in e.steps)  # gibberish, no calls
+        else:
+            assert all(s.extra.get("projected") for e in episodes for s in e.steps)

@@ -94,18 +94,31 @@ def demo_tensors(tokenizer: Any, demos: Sequence[Demonstration]
     return out
 
 
+def length_grouped_batches(data: Sequence[tuple[list[int], list[int]]], batch_size: int,
+                           rng: random.Random, group: int = 8) -> list[list[int]]:
+    """Shuffled batches of similar length (less padding): shuffle, sort windows of
+    ``group`` batches by length, cut into batches, shuffle the batch order."""
+    order = list(range(len(data)))
+    rng.shuffle(order)
+    batches = []
+    window = batch_size * group
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: len(data[i][0]) + len(data[i][1]))
+        batches.extend(chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
 def sft_epoch(model: Any, optimizer: torch.optim.Optimizer,
               data: Sequence[tuple[list[int], list[int]]], *, batch_size: int, pad_id: int,
               rng: random.Random, max_grad_norm: float = 1.0,
               on_batch: Callable[[float], None] | None = None) -> float:
     """One pass of cross-entropy on target tokens; returns the mean token loss."""
     device = next(model.parameters()).device
-    order = list(range(len(data)))
-    rng.shuffle(order)
     model.train()
     total, count = 0.0, 0
-    for start in range(0, len(order), batch_size):
-        rows = [data[i] for i in order[start:start + batch_size]]
+    for batch_rows in length_grouped_batches(data, batch_size, rng):
+        rows = [data[i] for i in batch_rows]
         width = max(len(p) + len(t) for p, t in rows)
         ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
         attn = torch.zeros((len(rows), width), dtype=torch.long)

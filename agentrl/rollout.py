@@ -277,6 +277,10 @@ class RolloutEngine:
         if info.get("error"):  # an engine failure the environment reported rather than raised
             ep.error = str(info["error"])[:500]
         ep.metrics = _episode_metrics(ep)
+        env_metrics = info.get("metrics")
+        if isinstance(env_metrics, dict):  # environment-specific episode metrics (e.g. SWE rates)
+            ep.metrics.update({k: float(v) for k, v in env_metrics.items()
+                               if isinstance(v, (int, float)) and not isinstance(v, bool)})
         if ep.error:
             ep.metrics["error"] = 1.0
         lv.done = True

@@ -10,6 +10,17 @@ PYTHON=${PYTHON:-python3}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 PIP_FLAGS=(--quiet --disable-pip-version-check)
 
+# pip, quiet; on failure its output (minus the notes about absent local package mirrors).
+pip_install() {
+  local out status=0
+  out=$(.venv/bin/pip install "${PIP_FLAGS[@]}" "$@" 2>&1) || status=$?
+  if [ "$status" -ne 0 ]; then
+    printf '%s\n' "$out" | grep -v -e "is ignored: it is neither a file nor a directory" || true
+    echo "setup: pip install $* failed (exit $status)"
+  fi
+  return "$status"
+}
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
@@ -18,9 +29,8 @@ fi
 # does not pull a multi-GB CUDA build.
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   echo "setup: installing $TORCH_SPEC"
-  .venv/bin/pip install "${PIP_FLAGS[@]}" "$TORCH_SPEC"
+  pip_install "$TORCH_SPEC"
 fi
 echo "setup: installing agentrl[dev] and the example plugin (editable)"
-.venv/bin/pip install "${PIP_FLAGS[@]}" -e ".[dev]" -e examples/plugin-env 2>&1 \
-  | grep -v -e "is ignored: it is neither a file nor a directory" || true
+pip_install -e ".[dev]" -e examples/plugin-env
 .venv/bin/python -c "import agentrl, torch; print(f'setup: agentrl {agentrl.__version__}, torch {torch.__version__}')"

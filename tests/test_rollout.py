@@ -181,3 +181,15 @@ def test_tiny_model_plays_household_and_tool_environments(tiny_model: Any,
             assert all(not s.valid for e in episodes for s in e.steps)  # gibberish, no calls
         else:
             assert all(s.extra.get("projected") for e in episodes for s in e.steps)
+
+
+def test_random_policy_draws_fresh_actions_each_turn() -> None:
+    from agentrl.policies import PolicyInput
+
+    policy = make_policy("random", seed=0)
+    item = [PolicyInput(messages=[], info={"admissible_actions": [str(i) for i in range(100)]})]
+    params = SamplingParams(seed=5)
+    draws = [policy.act(item, params)[0].text for _ in range(10)]
+    assert len(set(draws)) > 5  # not the same draw every turn
+    again = make_policy("random", seed=0)
+    assert [again.act(item, params)[0].text for _ in range(10)] == draws  # but reproducible

@@ -12,7 +12,7 @@ from typing import Any
 from agentrl.errors import UserError
 from agentrl.policies.base import Policy
 
-__all__ = ["make_policy", "register_policy"]
+__all__ = ["known_policies", "make_policy", "register_policy"]
 
 _BACKENDS: dict[str, str | Callable[..., Policy]] = {
     "expert": "agentrl.policies.scripted:ExpertPolicy",
@@ -36,6 +36,12 @@ def _load_entry_points() -> None:
     _loaded_entry_points = True
     for ep in metadata.entry_points(group="agentrl.policies"):
         _BACKENDS.setdefault(ep.name, ep.value)
+
+
+def known_policies() -> list[str]:
+    """Names of the registered policy backends (built-in and entry points)."""
+    _load_entry_points()
+    return sorted(_BACKENDS)
 
 
 def make_policy(spec: str, **options: Any) -> Policy:

@@ -43,9 +43,11 @@ class RandomPolicy:
 
     def __init__(self, arg: str | None = None, *, seed: int = 0, **options: Any) -> None:
         self.rng = random.Random(int(arg) if arg and arg.isdigit() else seed)
+        self._seed: int | None = None
 
     def act(self, inputs: list[PolicyInput], sampling: SamplingParams) -> list[Generation]:
-        if sampling.seed is not None:
-            self.rng.seed(sampling.seed)
+        if sampling.seed is not None and sampling.seed != self._seed:
+            self.rng.seed(sampling.seed)  # reseed only when the seed changes: fresh draws each turn
+            self._seed = sampling.seed
         return [Generation(text=self.rng.choice(item.info.get("admissible_actions")
                                                 or list(self.FALLBACK))) for item in inputs]

@@ -2,7 +2,7 @@
 ToolRL rewards (Qian et al., arXiv 2504.13958).
 
 Registered through the ``agentrl.environments`` entry point like any plugin; see
-:mod:`agentrl.environments.tools.env` for the environment and ``docs/readme-sections/tools.md``
+:mod:`agentrl.environments.tools.env` for the environment and the README section "Tool calling"
 for the protocol, the tools, the task-file format and the rewards.
 """
 

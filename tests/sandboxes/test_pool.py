@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -129,12 +130,19 @@ def test_ctrl_c_removes_every_container_of_the_pool(tmp_path):
         client = docker.from_env()
         label = f"agentrl.pid={proc.pid}"
         # 2 or 3: the warm one, the held one, and the refill that may still be starting.
-        assert len(client.containers.list(all=True, filters={"label": label})) >= 2
+        assert len(client.containers.list(all=True, sparse=True, filters={"label": label})) >= 2
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
         assert "KeyboardInterrupt" in stderr, stderr
-        left = client.containers.list(all=True, filters={"label": label})
-        assert [(c.name, c.status) for c in left] == [], stderr
+        # sparse: no per-container inspect, which races with a removal the daemon is finishing;
+        # a removal already requested may take a moment, so allow a few seconds to settle
+        deadline = time.monotonic() + 10
+        while True:
+            left = client.containers.list(all=True, sparse=True, filters={"label": label})
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert [c.id for c in left] == [], stderr
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

@@ -22,7 +22,7 @@ import torch
 from agentrl.errors import UserError
 from agentrl.policies.base import Generation, PolicyInput, SamplingParams
 
-__all__ = ["HFPolicy", "chat_ids"]
+__all__ = ["HFPolicy", "chat_ids", "pick_device", "sequence_logprobs"]
 
 
 def chat_ids(tokenizer: Any, messages: list[dict[str, Any]],
@@ -41,7 +41,8 @@ def chat_ids(tokenizer: Any, messages: list[dict[str, Any]],
     return [int(i) for i in out]
 
 
-def _pick_device(device: str) -> torch.device:
+def pick_device(device: str) -> torch.device:
+    """``auto`` -> cuda when visible, else cpu; asking for cuda without a GPU is a user error."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
@@ -68,7 +69,7 @@ class HFPolicy:
 
         if model is None:
             raise UserError("the hf policy needs a model: hf:PATH (a checkpoint or run dir)")
-        self.device = _pick_device(device)
+        self.device = pick_device(device)
         if self.device.type == "cpu":
             torch.set_num_threads(num_threads or max(1, os.cpu_count() or 1))
         if isinstance(model, (str, os.PathLike)):

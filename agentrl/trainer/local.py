@@ -32,7 +32,7 @@ import torch
 from agentrl.components import build_env_factory, build_prompt_builder, sampling_params
 from agentrl.config import RunConfig, dump_config
 from agentrl.errors import UserError
-from agentrl.policies.hf import HFPolicy
+from agentrl.policies.hf import HFPolicy, pick_device
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
 from agentrl.trainer.actor import Actor
@@ -64,7 +64,7 @@ class LocalTrainer:
         self.progress = progress
         self.log = log
         self.run_dir = Path(cfg.output.dir)
-        self.device = _device(cfg.trainer.device)
+        self.device = pick_device(cfg.trainer.device)
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.env_factory = build_env_factory(cfg)
@@ -452,14 +452,6 @@ def _rollout_stats(episodes: list[Episode]) -> dict[str, float]:
         "errors": float(sum(e.error is not None for e in episodes)),
         "episodes": float(len(episodes)),
     }
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("trainer.device=cuda but no GPU is visible; use trainer.device=cpu")
-    return torch.device(name)
 
 
 def _load_hf(path: str, device: torch.device, tokenizer_path: str | None = None

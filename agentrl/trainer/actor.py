@@ -31,16 +31,34 @@ class Actor(nn.Module):
 
     def forward(self, batch: PackedBatch, temperature: float = 1.0
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Returns (logp (B, T-1), entropy (B, T-1), values (B,) or None)."""
-        out = self.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                         output_hidden_states=self.value_head is not None)
-        logits = out.logits[:, :-1].float() / (temperature if temperature > 0 else 1.0)
-        logp_all = torch.log_softmax(logits, dim=-1)  # (B, T-1, V)
-        logp = logp_all.gather(-1, batch.input_ids[:, 1:, None]).squeeze(-1)  # (B, T-1)
-        entropy = -(logp_all.exp() * logp_all).sum(-1)  # (B, T-1)
+        """Returns (logp (B, T-1), entropy (B, T-1), values (B,) or None).
+
+        Only the response positions go through the output projection and the softmax: with
+        prompts of hundreds of tokens and actions of a few, that is most of the work saved.
+        Entries off the response mask are 0.
+        """
+        hidden = response_hidden_states(self.model, batch.input_ids, batch.attention_mask)
+        mask = batch.response_mask.bool()  # (B, T-1)
+        selected = hidden[:, :-1][mask]  # (N, H): states that predict response tokens
+        logits = self.model.get_output_embeddings()(selected).float()  # (N, V)
+        logits = logits / (temperature if temperature > 0 else 1.0)
+        logp_all = torch.log_softmax(logits, dim=-1)
+        targets = batch.input_ids[:, 1:][mask]  # (N,)
+        token_logp = logp_all.gather(-1, targets[:, None]).squeeze(-1)  # (N,)
+        token_entropy = -(logp_all.exp() * logp_all).sum(-1)  # (N,)
+        logp = torch.zeros(mask.shape, dtype=token_logp.dtype, device=token_logp.device)
+        entropy = torch.zeros_like(logp)
+        logp = logp.masked_scatter(mask, token_logp)
+        entropy = entropy.masked_scatter(mask, token_entropy)
         values = None
         if self.value_head is not None:
-            hidden = out.hidden_states[-1]  # (B, T, H)
             idx = batch.last_prompt_index[:, None, None].expand(-1, 1, hidden.shape[-1])
             values = self.value_head(hidden.gather(1, idx).squeeze(1).float()).squeeze(-1)
         return logp, entropy, values
+
+
+def response_hidden_states(model: Any, input_ids: torch.Tensor,
+                           attention_mask: torch.Tensor) -> torch.Tensor:
+    """(B, T, H) final hidden states of a causal LM, without computing logits."""
+    backbone = getattr(model, model.base_model_prefix, None) or model.base_model
+    return backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state

@@ -22,6 +22,7 @@ from agentrl.policies.base import Generation, PolicyInput, SamplingParams
 from agentrl.policies.hf import chat_ids
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
+from agentrl.trainer.actor import response_hidden_states
 from agentrl.types import Task
 
 __all__ = ["Demonstration", "DemonstrationPolicy", "collect_demonstrations", "sft_epoch"]
@@ -129,10 +130,11 @@ def sft_epoch(model: Any, optimizer: torch.optim.Optimizer,
             attn[i, : len(seq)] = 1
             labels[i, len(p): len(seq)] = torch.tensor(t)
         ids, attn, labels = ids.to(device), attn.to(device), labels.to(device)
-        logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()  # (B, T-1, V)
-        target = labels[:, 1:]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                                 target.reshape(-1), ignore_index=-100)
+        target = labels[:, 1:]  # (B, T-1)
+        mask = target != -100
+        hidden = response_hidden_states(model, ids, attn)[:, :-1][mask]  # (N, H)
+        logits = model.get_output_embeddings()(hidden).float()  # (N, V): target positions only
+        loss = torch.nn.functional.cross_entropy(logits, target[mask])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)

@@ -232,21 +232,12 @@ def rollout_cmd(
     append: Annotated[bool, typer.Option(help="Append to OUT instead of replacing it.")] = False,
 ) -> None:
     """Collect episodes with any policy into a JSONL file (SFT data, offline credit analysis)."""
-    from agentrl.components import build_env_factory, build_policy, build_rollout
+    from agentrl.components import build_env_factory, build_policy, build_rollout, split_tasks
     from agentrl.config import load_config
     from agentrl.types import EpisodeWriter
 
     cfg = load_config(config, overrides or [])
-    env = build_env_factory(cfg)()
-    try:
-        try:
-            pool = env.tasks(split)  # type: ignore[attr-defined]
-        except (KeyError, ValueError) as exc:
-            raise UserError(f"{cfg.env.id} has no split {split!r} ({exc})") from None
-    finally:
-        env.close()
-    if not pool:
-        raise UserError(f"{cfg.env.id} has no tasks in split {split!r}")
+    pool = split_tasks(build_env_factory(cfg), cfg.env.id, split)
     chosen = [pool[i % len(pool)] for i in range(tasks)]
     seeds = [cfg.seed + i for i in range(tasks)]
     agent = build_policy(cfg, policy)

@@ -14,8 +14,15 @@ from agentrl.errors import UserError
 from agentrl.policies import Policy, SamplingParams, make_policy
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
+from agentrl.types import Task
 
-__all__ = ["build_env_factory", "build_policy", "build_prompt_builder", "build_rollout"]
+__all__ = [
+    "build_env_factory",
+    "build_policy",
+    "build_prompt_builder",
+    "build_rollout",
+    "split_tasks",
+]
 
 
 def build_env_factory(cfg: RunConfig) -> Callable[[], gym.Env[str, str]]:
@@ -25,6 +32,22 @@ def build_env_factory(cfg: RunConfig) -> Callable[[], gym.Env[str, str]]:
     if cfg.rollout.max_turns is not None:
         kwargs["max_turns"] = cfg.rollout.max_turns
     return lambda: make(cfg.env.id, **kwargs)
+
+
+def split_tasks(env_factory: Callable[[], gym.Env[str, str]], env_id: str,
+                split: str) -> list[Task]:
+    """The tasks of ``split``; an unknown or empty split is a one-line user error."""
+    env = env_factory()
+    try:
+        try:
+            tasks = list(env.tasks(split))  # type: ignore[attr-defined]
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"{env_id} has no split {split!r} ({exc})") from None
+    finally:
+        env.close()
+    if not tasks:
+        raise UserError(f"{env_id} has no tasks in split {split!r}")
+    return tasks
 
 
 def policy_spec(cfg: RunConfig) -> str:

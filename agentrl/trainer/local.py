@@ -29,7 +29,12 @@ from typing import Any
 
 import torch
 
-from agentrl.components import build_env_factory, build_prompt_builder, sampling_params
+from agentrl.components import (
+    build_env_factory,
+    build_prompt_builder,
+    sampling_params,
+    split_tasks,
+)
 from agentrl.config import RunConfig, dump_config
 from agentrl.errors import UserError
 from agentrl.policies.hf import HFPolicy, pick_device
@@ -68,11 +73,8 @@ class LocalTrainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.env_factory = build_env_factory(cfg)
-        probe = self.env_factory()
-        try:
-            self.train_tasks: list[Task] = probe.tasks(cfg.env.splits.train)  # type: ignore[attr-defined]
-        finally:
-            probe.close()
+        self.train_tasks: list[Task] = split_tasks(self.env_factory, cfg.env.id,
+                                                   cfg.env.splits.train)
         self.start_iteration = 0
         self.sft_dir: Path | None = None
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -256,11 +258,7 @@ class LocalTrainer:
                  ) -> dict[str, float]:
         """Stage 4: success on the first ``eval.episodes`` tasks of ``split`` (one episode each)."""
         cfg = self.cfg
-        env = self.env_factory()
-        try:
-            tasks = env.tasks(split)  # type: ignore[attr-defined]
-        finally:
-            env.close()
+        tasks = split_tasks(self.env_factory, cfg.env.id, split)
         n = min(episodes or cfg.eval.episodes, len(tasks))
         temp = cfg.eval.temperature if temperature is None else temperature
         policy = self.policy if model is None else HFPolicy(model, self.tokenizer,

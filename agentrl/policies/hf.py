@@ -22,7 +22,7 @@ import torch
 from agentrl.errors import UserError
 from agentrl.policies.base import Generation, PolicyInput, SamplingParams
 
-__all__ = ["HFPolicy", "chat_ids", "pick_device", "sequence_logprobs"]
+__all__ = ["HFPolicy", "chat_ids", "check_model_path", "pick_device", "sequence_logprobs"]
 
 
 def chat_ids(tokenizer: Any, messages: list[dict[str, Any]],
@@ -39,6 +39,16 @@ def chat_ids(tokenizer: Any, messages: list[dict[str, Any]],
     if isinstance(out, Mapping):
         out = out["input_ids"]
     return [int(i) for i in out]
+
+
+def check_model_path(path: str) -> None:
+    """A path that looks local must exist (otherwise transformers reports a confusing hub error)."""
+    parts = path.split(os.sep)
+    looks_local = (path.startswith((".", os.sep, "~")) or len(parts) > 2
+                   or (len(parts) == 2 and os.path.isdir(parts[0])))
+    if looks_local and not os.path.exists(os.path.expanduser(path)):
+        raise UserError(f"no checkpoint at {path!r}: give a run/checkpoint directory or a Hugging "
+                        "Face model id such as Qwen/Qwen2.5-1.5B-Instruct")
 
 
 def pick_device(device: str) -> torch.device:
@@ -74,6 +84,7 @@ class HFPolicy:
             torch.set_num_threads(num_threads or max(1, os.cpu_count() or 1))
         if isinstance(model, (str, os.PathLike)):
             path = str(model)
+            check_model_path(path)
             torch_dtype = _dtype(dtype, self.device)
             try:
                 tokenizer = tokenizer or AutoTokenizer.from_pretrained(path)

@@ -37,7 +37,7 @@ from agentrl.components import (
 )
 from agentrl.config import RunConfig, dump_config
 from agentrl.errors import UserError
-from agentrl.policies.hf import HFPolicy, pick_device
+from agentrl.policies.hf import HFPolicy, check_model_path, pick_device
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
 from agentrl.trainer.actor import Actor
@@ -456,6 +456,7 @@ def _load_hf(path: str, device: torch.device, tokenizer_path: str | None = None
              ) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_model_path(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(tokenizer_path or path)
         model = AutoModelForCausalLM.from_pretrained(path)

@@ -88,5 +88,5 @@ def test_bad_policy_specs_are_user_errors(tmp_path: Path) -> None:
         make_policy("gpt:x")
     with pytest.raises(UserError, match="the hf policy needs a model"):
         make_policy("hf")
-    with pytest.raises(UserError, match="no checkpoint at .*missing"):
+    with pytest.raises(UserError, match=r"no checkpoint at .*missing"):
         make_policy(f"hf:{tmp_path / 'missing'}", device="cpu")

@@ -22,6 +22,7 @@ __all__ = [
     "build_prompt_builder",
     "build_rollout",
     "split_tasks",
+    "split_tasks_and_turn_limit",
 ]
 
 
@@ -37,17 +38,29 @@ def build_env_factory(cfg: RunConfig) -> Callable[[], gym.Env[str, str]]:
 def split_tasks(env_factory: Callable[[], gym.Env[str, str]], env_id: str,
                 split: str) -> list[Task]:
     """The tasks of ``split``; an unknown or empty split is a one-line user error."""
+    return split_tasks_and_turn_limit(env_factory, env_id, split)[0]
+
+
+def split_tasks_and_turn_limit(env_factory: Callable[[], gym.Env[str, str]], env_id: str,
+                               split: str) -> tuple[list[Task], int | None]:
+    """The tasks of ``split`` and the environment's effective turn limit (one instance built)."""
     env = env_factory()
     try:
+        turn_limit = getattr(env.unwrapped, "max_turns", None)
+        lister = getattr(env, "tasks", None)
+        if lister is None:
+            raise UserError(f"{env_id} has no task sets (no tasks(split) method)")
         try:
-            tasks = list(env.tasks(split))  # type: ignore[attr-defined]
+            tasks = list(lister(split))
+        except UserError:
+            raise
         except (KeyError, ValueError) as exc:
             raise UserError(f"{env_id} has no split {split!r} ({exc})") from None
     finally:
         env.close()
     if not tasks:
         raise UserError(f"{env_id} has no tasks in split {split!r}")
-    return tasks
+    return tasks, turn_limit if isinstance(turn_limit, int) else None
 
 
 def policy_spec(cfg: RunConfig) -> str:

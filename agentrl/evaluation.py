@@ -391,25 +391,9 @@ class _Plan(NamedTuple):
 
 def _task_pool(cfg: RunConfig, split: str) -> tuple[list[Task], int | None]:
     """The tasks of ``split`` and the environment's effective turn limit."""
-    from agentrl.components import build_env_factory
+    from agentrl.components import build_env_factory, split_tasks_and_turn_limit
 
-    env = build_env_factory(cfg)()
-    try:
-        turn_limit = getattr(env.unwrapped, "max_turns", None)
-        lister = getattr(env, "tasks", None)
-        if lister is None:
-            raise UserError(f"{cfg.env.id} has no task sets (no tasks(split) method)")
-        try:
-            pool = list(lister(split))
-        except UserError:
-            raise
-        except (KeyError, ValueError) as exc:
-            raise UserError(f"{cfg.env.id} has no split {split!r} ({exc})") from None
-    finally:
-        env.close()
-    if not pool:
-        raise UserError(f"{cfg.env.id} has no tasks in split {split!r}")
-    return pool, turn_limit if isinstance(turn_limit, int) else None
+    return split_tasks_and_turn_limit(build_env_factory(cfg), cfg.env.id, split)
 
 
 def _check_k(k: int) -> None:

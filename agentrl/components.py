@@ -87,13 +87,16 @@ def build_policy(cfg: RunConfig, override: str | None = None) -> Policy:
     return make_policy(spec_str, **options)
 
 
-def build_prompt_builder(cfg: RunConfig, policy: Policy) -> PromptBuilder:
-    """The prompt builder, with the policy's tokenizer when it has one."""
+def build_prompt_builder(cfg: RunConfig, policy: Policy | None = None, *,
+                         tokenizer: Any = None) -> PromptBuilder:
+    """The prompt builder of ``cfg``, with the tokenizer of ``policy`` (or ``tokenizer``) when
+    there is one (text-only builders, e.g. for demonstrations, need none)."""
     p = cfg.prompt
+    if tokenizer is None:
+        tokenizer = getattr(policy, "tokenizer", None)
     return PromptBuilder(system=p.system, user=p.user, history_window=cfg.rollout.history_window,
-                         mode=p.mode, show_admissible=p.show_admissible,
-                         tokenizer=getattr(policy, "tokenizer", None),
-                         check_tokens=p.check_tokens)
+                         mode=p.mode, show_admissible=p.show_admissible, tokenizer=tokenizer,
+                         check_tokens=p.check_tokens, task_from=p.task_from)
 
 
 def sampling_params(cfg: RunConfig, *, temperature: float | None = None,

@@ -143,6 +143,10 @@ class PromptConfig(Section):
         "window", description="window: fresh prompt per step with the last history_window "
                               "steps; chat: one growing conversation, token-in/token-out.")
     show_admissible: bool = Field(True, description="List the admissible actions in the prompt.")
+    task_from: Literal["instruction", "observation"] = Field(
+        "instruction", description="The prompt's task text: the task's instruction, or the "
+                                   "episode's first observation (keeps e.g. a room's furniture "
+                                   "in every prompt).")
     check_tokens: bool = Field(True, description="Fail loudly when the ids a policy consumed "
                                                  "differ from the rendered prompt.")
 

@@ -32,7 +32,7 @@ DEFAULT_SYSTEM = ("You are an agent in a text environment. Read the task and the
                   "then reply with exactly one action.")
 
 DEFAULT_USER = (
-    "{% if task %}Task: {{ task }}\n{% endif %}"
+    "{% if task and task != observation %}Task: {{ task }}\n{% endif %}"
     "{% if history %}Your last {{ history | length }} step(s):\n"
     "{% for h in history %}Observation: {{ h.observation }}\nAction: {{ h.action }}\n"
     "{% endfor %}{% endif %}"
@@ -71,9 +71,12 @@ class PromptBuilder:
     def __init__(self, *, system: str | None = None, user: str | None = None,
                  history_window: int = 2, mode: str = "window",
                  show_admissible: bool = True, tokenizer: Any | None = None,
-                 check_tokens: bool = True) -> None:
+                 check_tokens: bool = True, task_from: str = "instruction") -> None:
         if mode not in ("window", "chat"):
             raise UserError(f"prompt mode {mode!r} is unknown; use 'window' or 'chat'")
+        if task_from not in ("instruction", "observation"):
+            raise UserError(f"prompt task_from {task_from!r} is unknown; use 'instruction' or "
+                            "'observation'")
         if mode == "chat" and tokenizer is None:
             raise UserError("prompt mode 'chat' needs the policy's tokenizer (a model policy)")
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
@@ -90,10 +93,16 @@ class PromptBuilder:
         self.show_admissible = show_admissible
         self.tokenizer = tokenizer
         self.check_tokens = check_tokens
+        self.task_from = task_from
 
     # -- episode lifecycle --------------------------------------------------------------------
-    def start(self, task: str) -> Conversation:
-        return Conversation(task=task)
+    def start(self, instruction: str | None, observation: str = "") -> Conversation:
+        """A new episode. Its task text is the task's instruction (the first observation when
+        there is none), or, with ``task_from="observation"``, the first observation, so that
+        what it says (a room's furniture, say) stays in every prompt."""
+        if self.task_from == "observation" or not instruction:
+            return Conversation(task=observation)
+        return Conversation(task=instruction)
 
     def render(self, conv: Conversation, observation: str,
                info: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int] | None]:

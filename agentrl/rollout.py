@@ -181,7 +181,7 @@ class RolloutEngine:
             except Exception as exc:
                 self._fail(lv, "reset", exc)
                 continue
-            lv.conv = self.builder.start(lv.task.instruction or lv.observation)
+            lv.conv = self.builder.start(lv.task.instruction, lv.observation)
 
     def _act(self, active: list[_Live]) -> list[Generation]:
         inputs = []

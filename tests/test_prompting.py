@@ -84,3 +84,21 @@ def test_check_reports_the_first_differing_position(tiny_tokenizer: Any) -> None
     first = next(i for i, (a, b) in enumerate(zip(rendered, other, strict=False)) if a != b)
     with pytest.raises(TokenMismatchError, match=f"at token {first}:"):
         builder.check(other, rendered)
+
+
+def test_task_from_observation_keeps_the_first_observation_in_every_prompt() -> None:
+    room = "A room with a cabinet 1 and a fridge 1.\n\nYour task is to: cool an egg."
+    builder = PromptBuilder(history_window=1, task_from="observation")
+    conv = builder.start("cool an egg.", room)
+    first = builder.render(conv, room, {})[0][1]["content"]
+    assert first.count("A room with a cabinet 1") == 1  # not repeated as task and observation
+    assert first == f"Observation: {room}\nAction:"
+    for t in range(3):
+        builder.record(conv, f"obs {t}" if t else room, f"act {t}")
+    user = builder.render(conv, "obs 3", {})[0][1]["content"]
+    assert user.startswith(f"Task: {room}\nYour last 1 step(s):\nObservation: obs 2\n")
+    # the default keeps the instruction, and falls back to the observation without one
+    assert PromptBuilder().start("cool an egg.", room).task == "cool an egg."
+    assert PromptBuilder().start(None, room).task == room
+    with pytest.raises(UserError, match="task_from 'room' is unknown"):
+        PromptBuilder(task_from="room")

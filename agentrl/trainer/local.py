@@ -276,10 +276,7 @@ class LocalTrainer:
         temp = cfg.eval.temperature if temperature is None else temperature
         policy = self.policy if model is None else HFPolicy(model, self.tokenizer,
                                                             device=str(self.device))
-        builder = PromptBuilder(system=cfg.prompt.system, user=cfg.prompt.user,
-                                history_window=cfg.rollout.history_window, mode=cfg.prompt.mode,
-                                show_admissible=cfg.prompt.show_admissible,
-                                tokenizer=self.tokenizer, check_tokens=cfg.prompt.check_tokens)
+        builder = build_prompt_builder(cfg, tokenizer=self.tokenizer)
         sampling = sampling_params(cfg, temperature=temp, seed=cfg.seed + 99_991)
         (model or self.model).eval()
         with self._autocast(), RolloutEngine(
@@ -353,7 +350,8 @@ class LocalTrainer:
         tasks = [self.train_tasks[rng.randrange(len(self.train_tasks))] for _ in range(n)]
         text_builder = PromptBuilder(system=cfg.prompt.system, user=cfg.prompt.user,
                                      history_window=cfg.rollout.history_window,
-                                     show_admissible=cfg.prompt.show_admissible)
+                                     show_admissible=cfg.prompt.show_admissible,
+                                     task_from=cfg.prompt.task_from)
         self.log(f"collecting {n} demonstration episodes "
                  f"({cfg.trainer.sft.recovery_fraction:.0%} with recovery detours)")
         return collect_demonstrations(self.env_factory, text_builder, tasks, env_id=cfg.env.id,

@@ -23,7 +23,8 @@ import functools
 from typing import Any
 
 from agentrl.environments.household import text
-from agentrl.environments.household.expert import expert_action
+from agentrl.environments.household.catalog import OBJECTS
+from agentrl.environments.household.expert import expert_action, search_action
 from agentrl.environments.household.goals import Goal, make_goal
 from agentrl.environments.household.tasks import (
     SPLITS,
@@ -62,11 +63,17 @@ class HouseholdEnv(TextEnv):
         reward_scale: terminal reward on success.
         max_turns: steps before the episode is truncated (the registry's limit replaces it).
         expert: compute ``info["expert_action"]`` (turn off to save time when not needed).
+        expert_mode: ``oracle`` (ALFWorld's kind of expert: it knows where every object is and
+            walks straight to it) or ``search`` (it knows only what the agent has seen and
+            searches the places the object can be in the order the room lists them; its
+            demonstrations can be imitated from the observations). Success and rewards do not
+            depend on it.
     """
 
     def __init__(self, *, train_size: int = 4000, valid_size: int = 200, test_size: int = 200,
                  test_unseen_size: int = 200, reward_scale: float = 1.0, max_turns: int = 30,
-                 expert: bool = True, render_mode: str | None = None) -> None:
+                 expert: bool = True, expert_mode: str = "oracle",
+                 render_mode: str | None = None) -> None:
         sizes = {"train": train_size, "valid": valid_size, "test": test_size,
                  "test_unseen": test_unseen_size}
         for split, size in sizes.items():
@@ -74,6 +81,10 @@ class HouseholdEnv(TextEnv):
                 raise UserError(f"household: {split}_size must be a positive integer, got {size!r}")
         if max_turns < 1:
             raise UserError(f"household: max_turns must be >= 1, got {max_turns}")
+        if expert_mode not in ("oracle", "search"):
+            raise UserError(f"household: expert_mode must be 'oracle' or 'search', got "
+                            f"{expert_mode!r}")
+        self.expert_mode = expert_mode
         self.sizes = sizes
         self.reward_scale = float(reward_scale)
         self.max_turns = max_turns
@@ -118,6 +129,8 @@ class HouseholdEnv(TextEnv):
         self._turns = 0
         self._key = world.state_key()
         self._expert_key, self._expert = "", ""
+        self._seen: set[int] = set()
+        self._places = _search_places(world, spec)
         self._observation = (f"{world.room_text}\n\n"
                              f"{text.TASK.format(instruction=spec.instruction)}")
         return self._observation, self._info(None, 0.0)
@@ -140,6 +153,9 @@ class HouseholdEnv(TextEnv):
             if key != self._key:  # look, examine and inventory change nothing
                 self._key = key
                 self._progress()
+                loc = world.loc
+                if loc >= 0 and (world.is_open[loc] or not world.ropenable[loc]):
+                    self._seen.add(loc)
             if self._success:
                 reward = self.reward_scale
         self._turns += 1
@@ -189,6 +205,9 @@ class HouseholdEnv(TextEnv):
             return self._expert
         if self._success:
             expert = text.LOOK_CMD
+        elif self.expert_mode == "search":  # depends on what was seen: not cached by plan
+            assert self._world is not None and self._goal is not None
+            expert = search_action(self._world, self._goal, self._seen, self._places)
         else:
             assert self._world is not None and self._goal is not None
             plan_key = self._goal.plan_key(self._world)
@@ -200,3 +219,15 @@ class HouseholdEnv(TextEnv):
                 self._experts[plan_key] = expert
         self._expert_key, self._expert = key, expert
         return expert
+
+
+def _search_places(world: World, spec: TaskSpec) -> list[int]:
+    """Receptacles the goal's objects can start in, in the room description's order: where the
+    searching expert looks. Goal objects never start in a receptacle of the goal's type."""
+    kinds = set(OBJECTS[spec.obj].receptacles)
+    if spec.task_type == "look_at_obj_in_light":
+        if spec.target in OBJECTS:  # a desk lamp stands somewhere; a floor lamp is in the list
+            kinds |= set(OBJECTS[spec.target].receptacles)
+    else:
+        kinds.discard(spec.target)
+    return [r for r, t in enumerate(world.rtype) if t in kinds and world.rcapacity[r]]

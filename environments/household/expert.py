@@ -17,6 +17,12 @@ cheapest plan and returns its first command. Every move costs one step, so with 
 the state (ALFWorld's expert is also an oracle with the full game state) the cheapest candidate is
 a shortest solution among plans that never move an object twice, which is what every goal needs.
 
+The *searching* expert (:func:`search_action`) knows only what the agent has seen: it plans
+with the objects whose receptacle the agent has looked into, and otherwise goes to (and opens)
+the first place it has not looked into yet, in the order the room description lists them, among
+the places the object it needs can be. Its demonstrations are consistent with the observations,
+so a small model can imitate them; the oracle's cannot be imitated where objects are hidden.
+
 Because it re-plans from the state alone, the expert's action is a function of ``state_key``:
 after any detour it still gives the right next command, which is what SFT recovery data and
 GiGPO-style state grouping need.
@@ -33,7 +39,7 @@ if TYPE_CHECKING:
     from agentrl.environments.household.goals import Goal
 
 __all__ = ["DROP", "GET", "LIGHT", "PROCESS", "PUT", "Lamp", "Op", "compile_plan",
-           "expert_action"]
+           "expert_action", "search_action"]
 
 GET, DROP, PUT, PROCESS, LIGHT = range(5)
 
@@ -110,3 +116,52 @@ def expert_action(w: World, goal: Goal) -> str:
         if cost < best_cost and first:
             best_cost, best = cost, first
     return best or text.LOOK_CMD
+
+
+def _known_prefix(w: World, plan: list[Op], seen: frozenset[int] | set[int]
+                  ) -> tuple[list[Op], bool]:
+    """``plan`` up to its first step that needs a place the agent has not looked into, and
+    whether that is the whole plan."""
+    for i, (op, arg) in enumerate(plan):
+        if op == GET and w.pos[arg] not in seen:
+            return plan[:i], False
+        if op == LIGHT and arg[1] >= 0 and arg[0] not in seen:
+            return plan[:i], False
+    return plan, True
+
+
+def search_action(w: World, goal: Goal, seen: frozenset[int] | set[int],
+                  places: list[int]) -> str:
+    """The next command of an expert that knows only what the agent has seen.
+
+    Args:
+        w: the world (its hidden placements are used only for places in ``seen``).
+        goal: the task's goal.
+        seen: receptacles whose contents the agent has seen (arrived at while open, or opened).
+        places: where the objects the goal needs can be, in the room description's order.
+
+    The cheapest plan that uses only seen places wins; failing that, the cheapest plan prefix
+    that fetches or lights something already seen (two-object tasks fetch the first object
+    before searching for the second); failing that, the first place not looked into yet, or
+    the oracle's choice when every place has been seen.
+    """
+    best_cost, best = 1 << 30, ""
+    partial_cost, partial = 1 << 30, ""
+    for plan in goal.plans(w):
+        prefix, whole = _known_prefix(w, plan, seen)
+        if whole:
+            cost, first = compile_plan(w, plan)
+            if cost < best_cost and first:
+                best_cost, best = cost, first
+        elif any(op in (GET, LIGHT) for op, _ in prefix):
+            cost, first = compile_plan(w, prefix)
+            if cost < partial_cost and first:
+                partial_cost, partial = cost, first
+    if best or partial:
+        return best or partial
+    if w.loc >= 0 and w.loc in places and w.loc not in seen:
+        return text.OPEN_CMD.format(r=w.rnames[w.loc])  # closed (arriving at an open one sees it)
+    for r in places:
+        if r not in seen:
+            return w._go[r]
+    return expert_action(w, goal)

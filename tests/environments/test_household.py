@@ -739,3 +739,76 @@ def test_tokenize_splits_words_numbers_and_punctuation() -> None:
         "You", "put", "the", "apple", "1", "in", "/", "on", "the", "fridge", "12", "."]
     assert "There" in vocabulary() and "'" in vocabulary()
     assert all(re.fullmatch(r"[A-Za-z]+|[0-9]+|[^\sA-Za-z0-9]", w) for w in vocabulary())
+
+
+# -- the searching expert ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def search_env() -> Any:
+    e = agentrl.make(ENV_ID, expert_mode="search")
+    yield e
+    e.close()
+
+
+def test_expert_mode_is_validated() -> None:
+    with pytest.raises(UserError, match="expert_mode must be 'oracle' or 'search'"):
+        agentrl.make(ENV_ID, expert_mode="psychic")
+
+
+def test_search_expert_solves_every_type_with_longer_episodes(env: Any, search_env: Any) -> None:
+    tasks = env.tasks("test")[:120]
+    rate, by_type = _success_rate(search_env, "test", 120, expert)
+    assert rate >= 0.99, by_type
+    assert min(by_type.values()) >= 0.95
+    oracle = [len(run(env, t.task_id, expert)[0]) for t in tasks]
+    search = [len(run(search_env, t.task_id, expert)[0]) for t in tasks]
+    assert all(s >= o for s, o in zip(search, oracle, strict=True))  # never knows more
+    assert sum(search) / len(search) > 1.2 * sum(oracle) / len(oracle)  # it has to look
+    assert max(search) <= 30  # within the registry's turn limit
+
+
+def test_search_expert_looks_in_listed_order_until_it_sees_the_object(search_env: Any) -> None:
+    """Before a goal object is in sight, the searching expert only goes to and opens the places
+    such an object can be, each once, in the order the room description lists them: it does not
+    know where the object is."""
+    checked = 0
+    for task in search_env.tasks("test")[:120]:
+        steps, first = run(search_env, task.task_id, expert)
+        places = [world_of(search_env).rnames[r] for r in search_env.unwrapped._places]
+        listing = first["admissible_actions"]  # "go to X" in the room description's order
+        assert [a[6:] for a in listing if a.startswith("go to ")] == world_of(search_env).rnames
+        visited: list[str] = []
+        info = first
+        for action, _, _, _, _, after in steps:
+            if "found_object" in info["milestones"]:
+                break
+            verb, _, place = action.partition(" to ") if action.startswith("go to") else (
+                action.partition(" "))
+            assert verb in ("go", "open"), action
+            assert place in places, (task.task_id, action)
+            if verb == "go":
+                assert place not in visited, (task.task_id, action)
+                visited.append(place)
+            info = after
+        assert visited == [p for p in places if p in visited]  # the listing's order
+        checked += bool(visited)
+    assert checked >= 60
+
+
+def test_search_expert_recovers_after_random_detours(search_env: Any) -> None:
+    rng = random.Random(5)
+    tasks = search_env.tasks("valid")[:100]
+    solved = 0
+    for task in tasks:
+        detour = rng.randint(3, 10)
+        _, info = search_env.reset(options={"task_id": task.task_id})
+        for t in range(60):
+            action = (rng.choice(info["admissible_actions"]) if t < detour
+                      else info["expert_action"])
+            assert action in info["admissible_actions"]
+            _, _, term, trunc, info = search_env.step(action)
+            if term or trunc:
+                break
+        solved += info["success"]
+    assert solved == len(tasks)

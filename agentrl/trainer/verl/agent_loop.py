@@ -183,7 +183,7 @@ class AgentrlAgentLoop(AgentLoopBase):
         except Exception as exc:
             episode.error = f"reset raised: {type(exc).__name__}: {exc}"[:500]
             return [], False
-        conv = self.builder.start(extra.get("instruction") or obs)
+        conv = self.builder.start(extra.get("instruction"), obs)
         params = dict(sampling_params)
         params["max_tokens"] = min(cfg.policy.max_new_tokens, self.response_length)
         if cfg.policy.stop:

@@ -246,6 +246,11 @@ class TrainerConfig(Section):
                                     "dominate the gradient).")
     grad_accum_steps: int = Field(1, ge=1, description="Micro-batches per optimiser step "
                                                        "(memory vs. speed).")
+    skip_zero_advantage: bool = Field(
+        False, description="Leave out step samples whose advantage is exactly 0 when nothing "
+                           "else acts on them (entropy_coef = 0, no KL, no value head): their "
+                           "policy gradient is 0, so they only cost time and dilute the "
+                           "minibatch mean (like DAPO's dynamic sampling, per step).")
     lr_schedule: Literal["constant", "cosine"] = Field("constant", description="LR schedule "
                                                                                 "over iterations.")
     warmup_iterations: int = Field(0, ge=0, description="Linear LR warm-up iterations.")

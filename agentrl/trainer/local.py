@@ -204,8 +204,12 @@ class LocalTrainer:
         """Stage 3: PPO-clip over step samples, ``ppo_epochs`` passes in minibatches."""
         t = self.cfg.trainer
         samples = step_samples(episodes)
+        total = len(samples)
+        if (t.skip_zero_advantage and t.entropy_coef == 0 and self.reference is None
+                and self.actor.value_head is None):
+            samples = [s for s in samples if s.advantage != 0.0]
         if not samples:
-            return {}
+            return {"samples": 0.0, "samples_skipped": float(total)}
         temperature = self.cfg.rollout.temperature
         pad = self.policy.pad_id
         self._old_and_ref_logprobs(samples, temperature)
@@ -259,7 +263,8 @@ class LocalTrainer:
         elapsed = time.perf_counter() - start
         out = {k: sum(v) / len(v) for k, v in stats.items() if v}
         out["ratio_max"] = max(stats["ratio_max"])
-        out.update(samples=float(len(samples)), tokens_per_s=tokens / max(elapsed, 1e-9))
+        out.update(samples=float(len(samples)), samples_skipped=float(total - len(samples)),
+                   tokens_per_s=tokens / max(elapsed, 1e-9))
         for key in ("pg_loss", "grad_norm"):
             if not math.isfinite(out[key]):
                 raise FloatingPointError(f"non-finite {key} at iteration {iteration}: lower "

@@ -181,3 +181,30 @@ def test_bf16_autocast_runs_rollout_and_update(tmp_path: Path) -> None:
     stats = trainer.update(episodes, 0)
     assert torch.isfinite(torch.tensor(stats["pg_loss"])) and stats["samples"] > 0
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+
+
+def test_skip_zero_advantage_leaves_out_samples_without_gradient(tmp_path: Path) -> None:
+    _config(tmp_path, "skip", 1, final=False)
+    overrides = ["trainer.kl_coef=0", "trainer.entropy_coef=0", "trainer.skip_zero_advantage=true"]
+    trainer = LocalTrainer(load_config(tmp_path / "skip.yaml", overrides), progress=False,
+                           log=lambda *_: None)
+    episodes = trainer.rollout(0)
+    trainer.assign_credit(episodes)
+    steps = [s for e in episodes for s in e.steps if s.response_ids]
+    for i, e in enumerate(episodes):  # the first 6 as if their groups had all failed alike
+        for s in e.steps:
+            s.advantage = 0.0 if i < 6 else (1.0 if i % 2 else -1.0)
+    zero = sum(1 for s in steps if s.advantage == 0.0)
+    assert 0 < zero < len(steps)
+    stats = trainer.update(episodes, 0)
+    assert stats["samples_skipped"] == zero and stats["samples"] == len(steps) - zero
+    # nothing left: no optimiser step at all, the parameters stay as they were
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    for s in steps:
+        s.advantage = 0.0
+    stats = trainer.update(episodes, 1)
+    assert stats == {"samples": 0.0, "samples_skipped": float(len(steps))}
+    assert all(torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+    # with an entropy bonus every sample has a gradient, so none is skipped
+    trainer.cfg.trainer.entropy_coef = 0.01
+    assert trainer.update(episodes, 2)["samples_skipped"] == 0

@@ -210,10 +210,11 @@ def _household(d: dict[str, Any]) -> list[tuple[str, str]]:
     for name, s in d["speed"].items():
         out.append((f"steps/s ({name}), CPU time / wall, median",
                     f"{_f(s['steps_per_s_cpu_median'])} / {_f(s['steps_per_s_wall_median'])}"))
-    for key in ("expert/test", "random/test"):
+    for key in ("expert/test", "search_expert/test", "random/test"):
         if key in d.get("rates", {}):
             r = d["rates"][key]
-            out.append((f"{key} success ({r['episodes']} episodes)", _f(r["success"])))
+            out.append((f"{key} success ({r['episodes']} episodes), mean steps when solved",
+                        f"{_f(r['success'])}, {_f(r['mean_steps_solved'])}"))
     return out
 
 

@@ -3,10 +3,12 @@
 Runs a random agent (uniform over ``info["admissible_actions"]``, resetting to the next train
 task when an episode ends) through the registered environment with its default settings, so
 every step computes the full ``info`` (admissible commands, exact state key, milestones and the
-re-planned ``expert_action``). Resets and world generation are included in the time. Three
+re-planned ``expert_action``). Resets and world generation are included in the time. Four
 settings: every episode a new task (a new world each reset: the worst case), the same without
-``expert_action``, and 8 episodes per task (as GRPO groups play it: the world is built once
-and cloned). Then plays the expert and the random agent on every split for success rates.
+``expert_action``, 8 episodes per task (as GRPO groups play it: the world is built once and
+cloned), and the first with the searching expert (``expert_mode="search"``, re-planned every
+step, uncached). Then plays the oracle expert, the searching expert and the random agent on
+every split for success rates and lengths.
 
 Run: ``python -m benchmarks.household [--steps N] [--repeats N] [--tasks N]``; prints a table
 and writes ``benchmarks/results/household.json``. The CPU may be shared with other work then;
@@ -36,13 +38,13 @@ RESULTS = Path(__file__).parent / "results" / "household.json"
 
 
 def measure_speed(steps: int, expert: bool = True, repeats: int = 1,
-                  group: int = 1) -> dict[str, Any]:
+                  group: int = 1, expert_mode: str = "oracle") -> dict[str, Any]:
     """Random-agent steps/s (resets included) over ``steps`` steps, best and median of
     ``repeats`` runs (the best is the least disturbed by other processes, as in ``timeit``).
 
     ``group`` episodes are played per task before moving to the next (1: every episode is a
     new task and builds a new world; 8: like GRPO groups of 8)."""
-    env = agentrl.make("agentrl/Household-v0", expert=expert)
+    env = agentrl.make("agentrl/Household-v0", expert=expert, expert_mode=expert_mode)
     tasks = env.tasks("train")
     runs = []
     for _ in range(repeats):
@@ -68,8 +70,10 @@ def measure_speed(steps: int, expert: bool = True, repeats: int = 1,
 
 
 def play(policy: str, split: str, n: int, seed: int = 0) -> dict[str, Any]:
-    """Success rate and mean length of ``policy`` (expert or random) on ``n`` tasks of a split."""
-    env = agentrl.make("agentrl/Household-v0")
+    """Success rate and mean length of ``policy`` (expert, search_expert or random) on ``n``
+    tasks of a split."""
+    mode = "search" if policy == "search_expert" else "oracle"
+    env = agentrl.make("agentrl/Household-v0", expert_mode=mode)
     rng = random.Random(seed)
     by_type: dict[str, list[int]] = {t: [] for t in TASK_TYPES}
     lengths = []
@@ -77,7 +81,7 @@ def play(policy: str, split: str, n: int, seed: int = 0) -> dict[str, Any]:
         _, info = env.reset(options={"task_id": task.task_id})
         t, done = 0, False
         while not done:
-            action = (info["expert_action"] if policy == "expert"
+            action = (info["expert_action"] if policy != "random"
                       else rng.choice(info["admissible_actions"]))
             _, _, term, trunc, info = env.step(action)
             t += 1
@@ -106,12 +110,13 @@ def main() -> None:
     listing_s = time.perf_counter() - t0
 
     speed = {}
-    settings = [("full info", True, 1), ("no expert_action", False, 1),
-                ("full info, groups of 8", True, 8)]
-    for label, expert, group in track(settings, description="speed", console=console):
-        speed[label] = measure_speed(args.steps, expert, args.repeats, group)
+    settings = [("full info", True, 1, "oracle"), ("no expert_action", False, 1, "oracle"),
+                ("full info, groups of 8", True, 8, "oracle"),
+                ("full info, searching expert", True, 1, "search")]
+    for label, expert, group, mode in track(settings, description="speed", console=console):
+        speed[label] = measure_speed(args.steps, expert, args.repeats, group, mode)
     rates: dict[str, dict[str, Any]] = {}
-    for policy in ("expert", "random"):
+    for policy in ("expert", "search_expert", "random"):
         for split in track(SPLITS, description=policy, console=console):
             rates[f"{policy}/{split}"] = play(policy, split, args.tasks)
 
@@ -124,7 +129,8 @@ def main() -> None:
                           f"{s[f'steps_per_s_{clock}_best']:,} / "
                           f"{s[f'steps_per_s_{clock}_median']:,}")
     for key, r in rates.items():
-        table.add_row(f"{key} success ({r['episodes']} tasks)", f"{r['success']:.1%}")
+        table.add_row(f"{key} success ({r['episodes']} tasks), mean steps when solved",
+                      f"{r['success']:.1%}, {r['mean_steps_solved']}")
     table.add_row("listing all splits (s)", f"{listing_s:.2f}")
     console.print(table)
 

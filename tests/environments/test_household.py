@@ -590,22 +590,28 @@ def test_random_agent_solves_few(env: Any) -> None:
     assert rate < 0.05
 
 
-def test_expert_recovers_after_random_detours(env: Any) -> None:
-    """The expert re-plans from the current state: after detours it still finishes."""
-    rng = random.Random(3)
+def _solved_after_detours(env: Any, tasks: list[Any], seed: int, longest: int) -> int:
+    """Tasks solved by 3..``longest`` random admissible steps, then the expert."""
+    rng = random.Random(seed)
     solved = 0
-    tasks = env.tasks("valid")[:120]
     for task in tasks:
-        detour = rng.randint(3, 12)
+        detour = rng.randint(3, longest)
         _, info = env.reset(options={"task_id": task.task_id})
         for t in range(60):
             action = (rng.choice(info["admissible_actions"]) if t < detour
                       else info["expert_action"])
+            assert action in info["admissible_actions"]
             _, _, term, trunc, info = env.step(action)
             if term or trunc:
                 break
         solved += info["success"]
-    assert solved == len(tasks)
+    return solved
+
+
+def test_expert_recovers_after_random_detours(env: Any) -> None:
+    """The expert re-plans from the current state: after detours it still finishes."""
+    tasks = env.tasks("valid")[:120]
+    assert _solved_after_detours(env, tasks, seed=3, longest=12) == len(tasks)
 
 
 def test_expert_action_is_a_function_of_the_state(env: Any) -> None:
@@ -797,18 +803,5 @@ def test_search_expert_looks_in_listed_order_until_it_sees_the_object(search_env
 
 
 def test_search_expert_recovers_after_random_detours(search_env: Any) -> None:
-    rng = random.Random(5)
     tasks = search_env.tasks("valid")[:100]
-    solved = 0
-    for task in tasks:
-        detour = rng.randint(3, 10)
-        _, info = search_env.reset(options={"task_id": task.task_id})
-        for t in range(60):
-            action = (rng.choice(info["admissible_actions"]) if t < detour
-                      else info["expert_action"])
-            assert action in info["admissible_actions"]
-            _, _, term, trunc, info = search_env.step(action)
-            if term or trunc:
-                break
-        solved += info["success"]
-    assert solved == len(tasks)
+    assert _solved_after_detours(search_env, tasks, seed=5, longest=10) == len(tasks)

@@ -251,6 +251,10 @@ class TrainerConfig(Section):
                            "else acts on them (entropy_coef = 0, no KL, no value head): their "
                            "policy gradient is 0, so they only cost time and dilute the "
                            "minibatch mean (like DAPO's dynamic sampling, per step).")
+    group_by_length: bool = Field(
+        True, description="Minibatches of step samples of similar length (shuffled, then sorted "
+                          "within windows of 8 minibatches, the minibatch order shuffled): less "
+                          "padding, the same samples per epoch.")
     lr_schedule: Literal["constant", "cosine"] = Field("constant", description="LR schedule "
                                                                                 "over iterations.")
     warmup_iterations: int = Field(0, ge=0, description="Linear LR warm-up iterations.")

@@ -50,7 +50,12 @@ from agentrl.trainer.checkpoint import (
 )
 from agentrl.trainer.losses import aggregate, kl_penalty, ppo_clip_loss
 from agentrl.trainer.samples import StepSample, pack, step_samples
-from agentrl.trainer.sft import collect_demonstrations, demo_tensors, sft_epoch
+from agentrl.trainer.sft import (
+    collect_demonstrations,
+    demo_tensors,
+    length_grouped_batches,
+    sft_epoch,
+)
 from agentrl.types import Episode, EpisodeWriter, Task
 
 __all__ = ["LocalTrainer"]
@@ -220,10 +225,7 @@ class LocalTrainer:
         start = time.perf_counter()
         self.actor.train()
         for _ in range(t.ppo_epochs):
-            order = list(range(len(samples)))
-            rng.shuffle(order)
-            for mb_start in range(0, len(order), t.minibatch_size):
-                mb = [samples[i] for i in order[mb_start:mb_start + t.minibatch_size]]
+            for mb in self._minibatches(samples, rng):
                 self.optimizer.zero_grad(set_to_none=True)
                 micro = max(1, math.ceil(len(mb) / t.grad_accum_steps))
                 for m_start in range(0, len(mb), micro):
@@ -379,14 +381,29 @@ class LocalTrainer:
         model.save_pretrained(self.sft_dir)
         tokenizer.save_pretrained(self.sft_dir)
 
+    def _minibatches(self, samples: list[StepSample], rng: random.Random
+                     ) -> list[list[StepSample]]:
+        """One epoch's minibatches: shuffled, or (``trainer.group_by_length``) of similar
+        length, as SFT's batches, since padding to the longest prompt costs most of the time."""
+        size = self.cfg.trainer.minibatch_size
+        if self.cfg.trainer.group_by_length:
+            data = [(s.prompt_ids, s.response_ids) for s in samples]
+            return [[samples[i] for i in b]
+                    for b in length_grouped_batches(data, size, rng)]
+        order = list(range(len(samples)))
+        rng.shuffle(order)
+        return [[samples[i] for i in order[k:k + size]] for k in range(0, len(order), size)]
+
     @torch.no_grad()
     def _old_and_ref_logprobs(self, samples: list[StepSample], temperature: float) -> None:
         """Recompute old log-probs with the pre-update model (and the reference's), in place."""
         self.actor.eval()
         pad = self.policy.pad_id
         size = self.cfg.trainer.minibatch_size
-        for start in range(0, len(samples), size):
-            chunk = samples[start:start + size]
+        # sorted by length, so that each chunk pads little (the results go back per sample)
+        by_length = sorted(samples, key=lambda s: len(s.prompt_ids) + len(s.response_ids))
+        for start in range(0, len(by_length), size):
+            chunk = by_length[start:start + size]
             batch = pack(chunk, pad).to(self.device)
             with self._autocast():
                 logp, _, _ = self.actor(batch, temperature)

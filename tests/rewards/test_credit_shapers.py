@@ -157,6 +157,14 @@ def test_invalid_penalty_stacks_on_the_previous_shaper():
     assert got == pytest.approx([0.0, -0.25, 0.75])
 
 
+def test_invalid_penalty_can_count_projected_actions_as_invalid():
+    ep = make_episode("e", "g", [0.0, 0.0, 1.0], valid=[True, False, True])
+    ep.steps[0].extra["projected"] = True  # accepted by the env only after projection
+    assert shaped([ep], [{"name": "invalid_penalty"}])[0] == pytest.approx([0.0, -0.1, 1.0])
+    got = shaped([ep], [{"name": "invalid_penalty", "projected": True}])[0]
+    assert got == pytest.approx([-0.1, -0.1, 1.0])
+
+
 def test_no_shapers_means_shaped_reward_is_the_reward():
     ep = make_episode("e", "g", [0.25, 1.0])
     assert shaped([ep], []) == [[0.25, 1.0]]

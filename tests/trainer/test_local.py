@@ -208,3 +208,29 @@ def test_skip_zero_advantage_leaves_out_samples_without_gradient(tmp_path: Path)
     # with an entropy bonus every sample has a gradient, so none is skipped
     trainer.cfg.trainer.entropy_coef = 0.01
     assert trainer.update(episodes, 2)["samples_skipped"] == 0
+
+
+def test_minibatches_group_by_length_use_every_sample_once_with_less_padding(
+        tmp_path: Path) -> None:
+    import random
+
+    from agentrl.trainer.samples import StepSample
+
+    trainer = LocalTrainer(_config(tmp_path, "mb", 0, final=False), progress=False,
+                           log=lambda *_: None)
+    lengths = random.Random(0).choices(range(40, 300), k=500)
+    samples = [StepSample(list(range(n)), [1, 2], 1.0, 1.0) for n in lengths]
+
+    def padded(batches: list[list[StepSample]]) -> int:
+        return sum(len(b) * max(len(s.prompt_ids) for s in b) for b in batches)
+
+    grouped = trainer._minibatches(samples, random.Random(1))
+    trainer.cfg.trainer.group_by_length = False
+    shuffled = trainer._minibatches(samples, random.Random(1))
+    for batches in (grouped, shuffled):
+        assert sorted(id(s) for b in batches for s in b) == sorted(id(s) for s in samples)
+        assert max(len(b) for b in batches) == 16  # trainer.minibatch_size
+    useful = sum(lengths)
+    # random minibatches of 16 pad to near the longest of 40..300; grouped ones barely pad
+    assert padded(shuffled) > 1.4 * useful
+    assert padded(grouped) < 1.1 * useful

@@ -148,6 +148,8 @@ class Setup:
     config: str
     methods: dict[str, Method]
     quick_overrides: tuple[str, ...] = ()
+    #: config overrides of every run of this setup (the benchmark's own batch shape)
+    overrides: tuple[str, ...] = ()
 
 
 GATED = {"name": "gated", "priority": ["outcome", "format", "correct"],
@@ -156,6 +158,9 @@ GATED = {"name": "gated", "priority": ["outcome", "format", "correct"],
 SETUPS: dict[str, Setup] = {
     "household": Setup(
         name="household", config="configs/quickstart.yaml",
+        # the quickstart's 16 tasks per iteration (~3,300 env steps) would give every method a
+        # single iteration of the budget; 4 tasks x 8 episodes (~850 steps) give 2-3
+        overrides=("rollout.groups_per_batch=4",),
         methods={m.name: m for m in (
             Method("sft", "SFT only", rl=False),
             Method("grpo", "GRPO", {"name": "grpo", "norm_std": True}),
@@ -551,8 +556,8 @@ class Plan:
 
 def base_overrides(plan: Plan, setup: Setup, seed: int, out: Path) -> list[str]:
     extra = list(setup.quick_overrides) if plan.quick else []
-    return [f"seed={seed}", f"output.dir={out}", "eval.final=false", "eval.every=0", *extra,
-            *plan.overrides.get(setup.name, [])]
+    return [f"seed={seed}", f"output.dir={out}", "eval.final=false", "eval.every=0",
+            *setup.overrides, *extra, *plan.overrides.get(setup.name, [])]
 
 
 def run_sft(plan: Plan, setup: Setup, seed: int) -> dict[str, Any]:
@@ -710,7 +715,8 @@ def write_outputs(result: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="seeds to run (default 0 1 2; with --quick, 0)")
     parser.add_argument("--comparisons", nargs="+", default=list(COMPARISONS),
                         choices=list(COMPARISONS))
     parser.add_argument("--budget-steps", type=int, default=2000,
@@ -732,9 +738,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="toy scale (1 seed, tiny SFT, 1 iteration, 6 test tasks): checks "
                              "that everything runs, in a few minutes")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run the seeds in this many parallel processes (one torch thread "
+                             "each by default) and merge their results; 2 on a 2-core CPU "
+                             "halves the wall time")
+    parser.add_argument("--out", default=str(RESULTS),
+                        help="result JSON (learning.md and the plots go next to it)")
     parser.add_argument("--estimate", action="store_true",
                         help="print the time estimate and exit")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     extra: dict[str, list[str]] = {}
     for item in args.set:
         setup, sep, override = item.partition(":")
@@ -742,28 +756,34 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--set {item!r}: use SETUP:KEY=VALUE with SETUP in {list(SETUPS)}")
         extra.setdefault(setup, []).append(override)
     if args.quick:
-        plan = Plan(seeds=args.seeds[:1], comparisons=[COMPARISONS[c] for c in args.comparisons],
+        plan = Plan(seeds=args.seeds or [0],
+                    comparisons=[COMPARISONS[c] for c in args.comparisons],
                     budgets={"household": 40, "tools": 20}, test_episodes=6, max_iterations=2,
                     runs_dir=ROOT / args.runs, quick=True, overrides=extra,
                     threads=args.threads or None)
     else:
-        plan = Plan(seeds=args.seeds, comparisons=[COMPARISONS[c] for c in args.comparisons],
+        plan = Plan(seeds=args.seeds or [0, 1, 2],
+                    comparisons=[COMPARISONS[c] for c in args.comparisons],
                     budgets={"household": args.budget_steps, "tools": args.tools_budget_steps},
                     test_episodes=args.test_episodes, max_iterations=args.max_iterations,
                     runs_dir=ROOT / args.runs, overrides=extra,
                     threads=args.threads or None)
-    estimate = estimate_minutes(_estimate_inputs(plan), len(plan.seeds))
+    jobs = min(args.jobs, len(plan.seeds))
+    # wall time: the process with the most seeds (parallel processes share nothing but the CPU)
+    estimate = estimate_minutes(_estimate_inputs(plan), -(-len(plan.seeds) // jobs))
     _say("estimated minutes on a quiet 2-core CPU: " + ", ".join(
         f"{k} {v:.0f}" for k, v in estimate.items()))
     if args.estimate:
         return
     started = time.perf_counter()
-    path = RESULTS
+    path = Path(args.out)
+    if jobs > 1:
+        runs, failures = run_parallel(args, plan, jobs, path)
+    else:
+        def checkpoint(runs: dict[str, dict[str, dict[str, Any]]]) -> None:
+            write_outputs(build_result(plan, runs, [], estimate, started), path)
 
-    def checkpoint(runs: dict[str, dict[str, dict[str, Any]]]) -> None:
-        write_outputs(build_result(plan, runs, [], estimate, started), path)
-
-    runs, failures = run(plan, on_result=checkpoint)
+        runs, failures = run(plan, on_result=checkpoint)
     result = build_result(plan, runs, failures, estimate, started)
     write_outputs(result, path)
     from rich.console import Console
@@ -775,6 +795,45 @@ def main(argv: list[str] | None = None) -> None:
     if failures:
         _say(f"{len(failures)} run(s) failed:\n  " + "\n  ".join(failures))
         sys.exit(1)
+
+
+def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path
+                 ) -> tuple[dict[str, dict[str, dict[str, Any]]], list[str]]:
+    """The seeds split over ``jobs`` child processes (``--seeds`` round robin, each writing
+    ``<out>.partK.json``), then their runs and failures merged. Every run is independent of
+    the others (own run directory, seeded from its seed), so the numbers are those of a
+    sequential run; only the wall time changes."""
+    import subprocess
+
+    chunks = [plan.seeds[k::jobs] for k in range(jobs)]
+    parts = [path.with_name(f"{path.stem}.part{k}.json") for k in range(jobs)]
+    children = []
+    for seeds, part in zip(chunks, parts, strict=True):
+        argv = [sys.executable, "-m", "benchmarks.learning", "--seeds", *map(str, seeds),
+                "--comparisons", *(c.name for c in plan.comparisons),
+                "--budget-steps", str(args.budget_steps),
+                "--tools-budget-steps", str(args.tools_budget_steps),
+                "--test-episodes", str(args.test_episodes),
+                "--max-iterations", str(args.max_iterations), "--runs", args.runs,
+                "--threads", str(args.threads), "--out", str(part),
+                *(f"--set={item}" for item in args.set), *(["--quick"] if args.quick else [])]
+        _say(f"seeds {seeds} -> {part.name} (process {len(children) + 1} of {jobs})")
+        children.append(subprocess.Popen(argv, cwd=ROOT))
+    codes = [child.wait() for child in children]
+    runs: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in plan.setups()}
+    failures: list[str] = []
+    for part, code in zip(parts, codes, strict=True):
+        if not part.is_file():
+            failures.append(f"{part.name}: the process exited with {code} and wrote nothing")
+            continue
+        data = json.loads(part.read_text())
+        failures.extend(data["failures"])
+        for setup, methods in data["runs"].items():
+            for method, by_seed in methods.items():
+                runs.setdefault(setup, {}).setdefault(method, {}).update(by_seed)
+        for leftover in part.parent.glob(f"{part.stem}*"):  # .json, .md, plots
+            leftover.unlink()
+    return runs, failures
 
 
 def _estimate_inputs(plan: Plan) -> dict[str, dict[str, Any]]:

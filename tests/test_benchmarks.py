@@ -302,3 +302,23 @@ def test_quick_model_speed_through_the_runner(tmp_path: Path) -> None:
     assert (tmp_path / "model_speed.png").is_file()
     status = json.loads((tmp_path / runner.STATUS_FILE).read_text())
     assert status["model_speed"]["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_learning_seeds_in_parallel_processes_are_merged(tmp_path: Path) -> None:
+    out = tmp_path / "learning.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.learning", "--quick", "--seeds", "0",
+                           "1", "--jobs", "2", "--comparisons", "tools-gated", "--out", str(out),
+                           "--runs", str(tmp_path / "runs")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["settings"]["seeds"] == [0, 1]
+    assert result["failures"] == []
+    for method in ("sft", "gated", "ungated"):
+        assert sorted(result["runs"]["tools"][method]) == ["0", "1"]
+    # one pooled row per method over both seeds (2 x 6 quick test episodes)
+    rows = result["comparisons"][0]["rows"]
+    assert {r["method"] for r in rows} == {"sft", "gated", "ungated"}
+    assert all(r["sampled"]["episodes"] == 12 for r in rows)
+    assert not list(tmp_path.glob("learning.part*"))  # the partial results are merged away

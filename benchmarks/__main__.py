@@ -93,7 +93,7 @@ BENCHMARKS: tuple[Bench, ...] = (
                       "eval.episodes=4", "rollout.groups_per_batch=2", "rollout.group_size=2",
                       "rollout.max_turns=6")),
     Bench("learning", "learning", "estimators, shapers, gated rewards at equal env-step budgets",
-          quick_args=("--quick", "--runs", "runs/bench-quick/learning")),
+          args=("--jobs", "2"), quick_args=("--quick", "--runs", "runs/bench-quick/learning")),
 )
 BY_NAME = {b.name: b for b in BENCHMARKS}
 

@@ -42,18 +42,19 @@ is somewhat too narrow; per-seed rates are listed too. "Beats X?" compares poole
 Newcombe's hybrid score interval for a difference of proportions (Newcombe 1998, Statistics in
 Medicine 17:873-890, method 10): "yes" only when the interval's lower end is above 0.
 
-Time (quiet 2-core CPU, from measured stage times of the quickstart; :func:`estimate_minutes`
-computes it for any settings, ``--estimate`` prints it): household SFT ~5 min per seed, an RL
-iteration (4 x 8 episodes, ~850 steps) ~6 s rollout + ~20 s update, SPA ~2.3x that, 100 test
-episodes ~30 s per decoding; the tool-use costs are extrapolated from prompt lengths, not
-measured. The defaults (3 seeds, 2,000 household / 400 tool env steps per method, 100 test
-tasks) come to about 95 minutes: SFT (~29 min) and evaluation (30 models x 2 decodings,
-~30 min) are fixed costs that alone fill the hour, so the RL budgets are small (about 2-3
-iterations per household method). ``--seeds 0 1`` brings it to ~63 minutes; ``--budget-steps
-10000 --tools-budget-steps 2000`` (~3.6 h) gives the methods room to differ. Runs use one torch
-thread (``--threads``): on this shared CPU that was 5x faster than one thread per core.
+Time (2-core CPU, from the stage times of the 2026-12-04 run, see :data:`ESTIMATE`;
+:func:`estimate_minutes` computes it for any settings, ``--estimate`` prints it): per seed about
+15 min for the household (SFT ~5.5 min, 6 RL methods of 2-3 iterations ~5.5 min, 7 models x 2
+decodings ~3.5 min) and 18 min for tool use (its evaluation alone ~10 min: long prompts and
+64-token actions). The defaults (3 seeds, 2,000 household / 400 tool env steps per method, 100
+test tasks) come to about 99 minutes in one process and 66 with ``--jobs 2`` (seeds in two
+processes of one torch thread each; the process with two seeds sets the wall time). SFT and
+evaluation are fixed costs that take most of it, so the RL budgets are small (2-3 iterations
+per household method); ``--budget-steps 10000 --tools-budget-steps 2000`` gives the methods
+room to differ. Runs use one torch thread (``--threads``): on a shared CPU that was 5x faster
+than one thread per core.
 
-    python -m benchmarks.learning [--seeds 0 1 2] [--budget-steps 2000] [--quick]
+    python -m benchmarks.learning [--seeds 0 1 2] [--jobs 2] [--budget-steps 2000] [--quick]
 
 Writes ``benchmarks/results/learning.json`` (settings, per method and seed: env steps,
 iterations, learning curve, held-out successes; pooled means, intervals and verdicts),
@@ -81,22 +82,23 @@ from agentrl.types import Episode
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "learning.json"
 
-#: Seconds on a quiet 2-core CPU, measured on the quickstart (README "Training", "Measured"):
-#: household SFT 300 episodes x 6 epochs ~5 min; an RL iteration of 4 x 8 episodes (~850 env
-#: steps) ~6 s rollout + ~20 s update; 100 test episodes ~30 s per decoding. Tool use is
-#: extrapolated, not measured: its step prompts are ~1,000 tokens (tool schemas) against the
-#: household's ~170, with 2.3 labelled states per demonstration episode and 64-token actions.
+#: Seconds per run process with one torch thread, two such processes sharing the 2-core CPU
+#: (``--jobs 2``), measured in the 2026-12-04 run (``runs[...]["seconds"]`` of learning.json):
+#: household SFT 300 episodes x 8 epochs ~325 s; GiGPO ~0.018 s per env step (4 x 8 episodes,
+#: ~850 steps per iteration); 100 test episodes ~15 s per decoding. Tool use: SFT 200 episodes x
+#: 4 epochs ~200 s, ~0.32 s per env step (~1,000-token prompts, 64-token actions), 100 test
+#: episodes ~100 s per decoding.
 ESTIMATE = {
-    "household": {"sft_s_per_episode_epoch": 300 / (300 * 6), "rl_s_per_step": 26 / 850,
-                  "eval_s_per_episode": 0.3},
-    "tools": {"sft_s_per_episode_epoch": 0.34, "rl_s_per_step": 0.2,
-              "eval_s_per_episode": 0.3},
+    "household": {"sft_s_per_episode_epoch": 325 / (300 * 8), "rl_s_per_step": 0.018,
+                  "eval_s_per_episode": 0.15},
+    "tools": {"sft_s_per_episode_epoch": 0.25, "rl_s_per_step": 0.32,
+              "eval_s_per_episode": 1.0},
 }
 #: Seconds per trained or evaluated model for loading, environment setup and the first batch.
 ESTIMATE_FIXED_S_PER_MODEL = 10.0
 #: Cost of an RL env step relative to plain GiGPO/GRPO (SPA trains a progress estimator, a copy
 #: of the policy, for 2 epochs on every batch; GAE adds a value pass).
-METHOD_COST = {"gigpo+spa": 2.3, "ppo-gae": 1.15}
+METHOD_COST = {"gigpo+spa": 3.0, "ppo-gae": 1.2}
 
 
 # =============================================================================================

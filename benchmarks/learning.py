@@ -742,8 +742,8 @@ def main(argv: list[str] | None = None) -> None:
                              "that everything runs, in a few minutes")
     parser.add_argument("--jobs", type=int, default=1,
                         help="run the seeds in this many parallel processes (one torch thread "
-                             "each by default) and merge their results; 2 on a 2-core CPU "
-                             "halves the wall time")
+                             "each by default) and merge their results; with 3 seeds, 2 on a "
+                             "2-core CPU cuts the wall time by about a third")
     parser.add_argument("--out", default=str(RESULTS),
                         help="result JSON (learning.md and the plots go next to it)")
     parser.add_argument("--estimate", action="store_true",

@@ -33,8 +33,9 @@ Protocol, per environment and seed:
    one episode each), sampled and greedy.
 
 Everything else comes from the base configs (``configs/quickstart.yaml``, ``configs/tools.yaml``):
-the learning rate, batch shape (groups x group size), PPO settings and the household shapers.
-The method only changes ``credit`` (see :data:`SETUPS`).
+the learning rate, group size, PPO settings and the household shapers; the household runs use
+4 tasks per iteration (``Setup.overrides``) instead of the quickstart's 16, so that a budget
+spans a few iterations. The method only changes ``credit`` (see :data:`SETUPS`).
 
 Statistics: per method, the success pooled over seeds with its Wilson interval (Wilson 1927);
 the seeds replay the same test tasks, so pooled episodes are correlated and the pooled interval

@@ -128,6 +128,11 @@ class RolloutConfig(Section):
                                                         "rollouts.")
     projection: bool = Field(False, description="Map inadmissible actions onto the nearest "
                                                 "admissible one (helps tiny models).")
+    projection_keep_names: bool = Field(
+        False, description="Project only onto admissible actions that name the same kinds of "
+                           "objects as the model's action ('bowl' in 'take bowl 1 from "
+                           "sinkbasin 1'); otherwise the action goes to the environment "
+                           "unchanged instead of turning into an action on another object.")
     step_timeout_s: float = Field(60.0, gt=0, description="Limit on one environment step.")
     episode_timeout_s: float = Field(1800.0, gt=0, description="Limit on one episode.")
 

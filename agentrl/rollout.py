@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import difflib
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -37,9 +38,27 @@ __all__ = ["RolloutEngine", "is_admissible", "project_action"]
 _STEP_INFO_KEYS = ("milestones_total", "score", "success", "error", "outcome_class")
 
 
-def project_action(action: str, admissible: Sequence[str]) -> str:
-    """The admissible action most similar to ``action`` (difflib ratio, case-insensitive)."""
+#: a named thing in an action, as the household world spells it: "bowl 1", "sinkbasin 2"
+_NAMED = re.compile(r"([a-z]+) \d+")
+
+
+def project_action(action: str, admissible: Sequence[str], *, keep_names: bool = False) -> str:
+    """The admissible action most similar to ``action`` (difflib ratio, case-insensitive).
+
+    With ``keep_names``, only admissible actions that name every kind of object or receptacle
+    ``action`` names (``bowl`` in "take bowl 1 from sinkbasin 1"; the number may differ) are
+    candidates, and ``action`` comes back unchanged when none is: a model that asks for a bowl
+    that is not there gets the environment's "nothing happens" rather than the kettle next to
+    it. Actions without numbered names (TextWorld's, tool calls) are matched against every
+    admissible action either way.
+    """
     text = action.strip().lower()
+    if keep_names:
+        wanted = set(_NAMED.findall(text))
+        if wanted:
+            admissible = [a for a in admissible if wanted <= set(_NAMED.findall(a.lower()))]
+            if not admissible:
+                return action
     best, best_score = admissible[0], -1.0
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(text)
@@ -99,6 +118,8 @@ class RolloutEngine:
         num_workers: threads stepping environments concurrently.
         step_timeout_s / episode_timeout_s: limits; exceeding one ends that episode with an error.
         projection: map inadmissible actions onto the nearest admissible action.
+        projection_keep_names: project only onto actions naming the same kinds of objects
+            (see :func:`project_action`).
         progress: show a rich progress bar.
     """
 
@@ -107,7 +128,7 @@ class RolloutEngine:
                  sampling: SamplingParams | None = None, max_turns: int | None = None,
                  num_workers: int = 8, step_timeout_s: float = 60.0,
                  episode_timeout_s: float = 1800.0, projection: bool = False,
-                 progress: bool = False) -> None:
+                 projection_keep_names: bool = False, progress: bool = False) -> None:
         self.env_factory = env_factory
         self.policy = policy
         self.builder = builder
@@ -118,6 +139,7 @@ class RolloutEngine:
         self.step_timeout_s = step_timeout_s
         self.episode_timeout_s = episode_timeout_s
         self.projection = projection
+        self.projection_keep_names = projection_keep_names
         self.progress = progress
         self._idle: list[gym.Env[str, str]] = []
         self._pool = cf.ThreadPoolExecutor(max_workers=max(1, num_workers),
@@ -208,7 +230,8 @@ class RolloutEngine:
             action, projected = gen.text, False
             admissible = lv.info.get("admissible_actions")
             if self.projection and admissible and not is_admissible(action, admissible):
-                action, projected = project_action(action, admissible), True
+                action = project_action(action, admissible, keep_names=self.projection_keep_names)
+                projected = action != gen.text
             actions.append((action, projected))
 
         def step(lv: _Live, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:

@@ -147,6 +147,38 @@ def test_action_projection_maps_onto_admissible_actions() -> None:
     assert step.action == "right" and episodes[0].metrics["projected_rate"] == 1.0
 
 
+def test_projection_can_keep_the_objects_the_model_named() -> None:
+    here = ["take kettle 1 from sinkbasin 1", "take bowl 2 from sinkbasin 1", "go to fridge 1"]
+    assert project_action("take bowl 1 from sinkbasin 1", here, keep_names=True) == \
+        "take bowl 2 from sinkbasin 1"  # same kind of object, another number: still projected
+    no_bowl = [a for a in here if "bowl" not in a]
+    assert project_action("take bowl 1 from sinkbasin 1", no_bowl) == \
+        "take kettle 1 from sinkbasin 1"
+    assert project_action("take bowl 1 from sinkbasin 1", no_bowl, keep_names=True) == \
+        "take bowl 1 from sinkbasin 1"
+    assert project_action("go to the fridge", no_bowl, keep_names=True) == "go to fridge 1"
+
+    class AsksForAUnicorn:
+        name = "unicorn"
+
+        def act(self, inputs: Any, sampling: Any) -> Any:
+            from agentrl.policies import Generation
+
+            return [Generation(text="take unicorn 1 from countertop 1") for _ in inputs]
+
+    env_id = "agentrl/Household-v0"
+    tasks = agentrl.make(env_id).tasks("test")[:2]
+    steps = {}
+    for keep in (False, True):
+        with _engine(lambda: agentrl.make(env_id), AsksForAUnicorn(), env_id=env_id,
+                     projection=True, projection_keep_names=keep, max_turns=3) as engine:
+            steps[keep] = [s for e in engine.run(tasks) for s in e.steps]
+    assert len(steps[True]) == 6 and all(s.extra["projected"] for s in steps[False])
+    assert not any(s.extra.get("projected") for s in steps[True])
+    assert all(s.action == "take unicorn 1 from countertop 1" and not s.valid
+               for s in steps[True])
+
+
 def test_templates_in_admissible_actions_are_not_projected() -> None:
     from agentrl.rollout import is_admissible
 

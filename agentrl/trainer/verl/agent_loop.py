@@ -232,7 +232,9 @@ class AgentrlAgentLoop(AgentLoopBase):
         admissible = info.get("admissible_actions")
         if self.run_config.rollout.projection and admissible \
                 and not is_admissible(action, admissible):
-            action, projected = project_action(action, admissible), True
+            action = project_action(action, admissible,
+                                    keep_names=self.run_config.rollout.projection_keep_names)
+            projected = action != text
         return _Turn(prompt_ids=prompt_ids, response_ids=response_ids, text=text, action=action,
                      projected=projected, truncated_prompt=truncated_prompt, generation=out,
                      generate_s=time.perf_counter() - t0)

@@ -602,19 +602,13 @@ def run_method(plan: Plan, setup: Setup, method: Method, seed: int, sft_dir: str
 
     def iteration(it: int) -> int:
         nonlocal used
-        t = time.perf_counter()
-        episodes = trainer.rollout(it)
-        t_roll = time.perf_counter()
-        credit = trainer.assign_credit(episodes)
-        t_credit = time.perf_counter()
-        update = trainer.update(episodes, it)
-        trainer.scheduler.step()
+        episodes, metrics = trainer.iteration(it)
         record = iteration_record(episodes)
         used += record["env_steps"]
-        record.update(iteration=it, cum_env_steps=used, adv_std=credit.get("adv_std"),
-                      pg_loss=update.get("pg_loss"), entropy=update.get("entropy"),
-                      time_rollout_s=t_roll - t, time_credit_s=t_credit - t_roll,
-                      time_update_s=time.perf_counter() - t_credit)
+        record.update(iteration=it, cum_env_steps=used,
+                      **{k: metrics.get(k) for k in ("adv_std", "pg_loss", "entropy",
+                                                     "time_rollout_s", "time_credit_s",
+                                                     "time_update_s")})
         curve.append(record)
         _say(f"{setup.name} seed {seed} {method.name}: iteration {it}, env steps "
              f"{used}/{budget}, train success {record['success']:.2f}")

@@ -153,19 +153,9 @@ class LocalTrainer:
             task = bar.add_task("rl", total=cfg.trainer.iterations,
                                 completed=self.start_iteration, status="")
             for it in range(self.start_iteration, cfg.trainer.iterations):
-                t0 = time.perf_counter()
-                episodes = self.rollout(it)
-                t1 = time.perf_counter()
-                credit_stats = self.assign_credit(episodes)
-                t2 = time.perf_counter()
-                update_stats = self.update(episodes, it)
-                t3 = time.perf_counter()
-                metrics = {"iteration": it, **_rollout_stats(episodes), **credit_stats,
-                           **update_stats, "time_rollout_s": t1 - t0, "time_credit_s": t2 - t1,
-                           "time_update_s": t3 - t2, "lr": self.scheduler.get_last_lr()[0]}
+                episodes, metrics = self.iteration(it)
                 if cfg.eval.every and (it + 1) % cfg.eval.every == 0:
                     metrics.update(self.evaluate(cfg.env.splits.valid, prefix="eval_valid"))
-                self.scheduler.step()
                 self._log_metrics(metrics)
                 if (it + 1) % cfg.trainer.checkpoint_every == 0 or it + 1 == cfg.trainer.iterations:
                     self._save_episodes(it, episodes)
@@ -183,6 +173,25 @@ class LocalTrainer:
     # =========================================================================================
     # stages
     # =========================================================================================
+    def iteration(self, iteration: int) -> tuple[list[Episode], dict[str, Any]]:
+        """One RL iteration without evaluation, logging or checkpoints: rollout -> credit ->
+        update, then one step of the LR schedule. Returns the episodes and the iteration's
+        metrics (rollout statistics, advantage and update statistics, seconds per stage, the
+        learning rate used). ``fit`` calls it; so can code that drives training itself (the
+        learning benchmark stops at an environment-step budget)."""
+        t0 = time.perf_counter()
+        episodes = self.rollout(iteration)
+        t1 = time.perf_counter()
+        credit_stats = self.assign_credit(episodes)
+        t2 = time.perf_counter()
+        update_stats = self.update(episodes, iteration)
+        t3 = time.perf_counter()
+        metrics = {"iteration": iteration, **_rollout_stats(episodes), **credit_stats,
+                   **update_stats, "time_rollout_s": t1 - t0, "time_credit_s": t2 - t1,
+                   "time_update_s": t3 - t2, "lr": self.scheduler.get_last_lr()[0]}
+        self.scheduler.step()
+        return episodes, metrics
+
     def rollout(self, iteration: int) -> list[Episode]:
         """Stage 1: ``groups_per_batch`` tasks x ``group_size`` episodes with the current model."""
         rng = random.Random(self.cfg.seed * 1_000_003 + iteration)

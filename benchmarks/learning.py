@@ -86,13 +86,14 @@ RESULTS = Path(__file__).parent / "results" / "learning.json"
 #: Seconds per run process with one torch thread, two such processes sharing the 2-core CPU
 #: (``--jobs 2``), measured in the 2026-12-04 run (``runs[...]["seconds"]`` of learning.json):
 #: household SFT 300 episodes x 8 epochs ~325 s; GiGPO ~0.018 s per env step (4 x 8 episodes,
-#: ~850 steps per iteration); 100 test episodes ~15 s per decoding. Tool use: SFT 200 episodes x
-#: 4 epochs ~200 s, ~0.32 s per env step (~1,000-token prompts, 64-token actions), 100 test
-#: episodes ~100 s per decoding.
+#: ~850 steps per iteration); 100 test episodes ~15 s per decoding. Tool use: ~0.32 s per env
+#: step (~1,000-token prompts, 64-token actions), 100 test episodes ~100 s per decoding; SFT
+#: 400 episodes x 20 epochs ~1,120 s (prompts of ~520 tokens since the tokenizer learns the tool
+#: schemas; a separate run, 2026-12-04).
 ESTIMATE = {
     "household": {"sft_s_per_episode_epoch": 325 / (300 * 8), "rl_s_per_step": 0.018,
                   "eval_s_per_episode": 0.15},
-    "tools": {"sft_s_per_episode_epoch": 0.25, "rl_s_per_step": 0.32,
+    "tools": {"sft_s_per_episode_epoch": 1120 / (400 * 20), "rl_s_per_step": 0.32,
               "eval_s_per_episode": 1.0},
 }
 #: Seconds per trained or evaluated model for loading, environment setup and the first batch.
@@ -743,6 +744,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="result JSON (learning.md and the plots go next to it)")
     parser.add_argument("--estimate", action="store_true",
                         help="print the time estimate and exit")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the results of the setups not run now from the existing "
+                             "--out file (same seeds and test episodes), e.g. to re-run the "
+                             "tool-use comparison alone")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
@@ -765,6 +770,9 @@ def main(argv: list[str] | None = None) -> None:
                     test_episodes=args.test_episodes, max_iterations=args.max_iterations,
                     runs_dir=ROOT / args.runs, overrides=extra,
                     threads=args.threads or None)
+    previous = _previous_result(Path(args.out), plan) if args.merge else None
+    if isinstance(previous, str):
+        parser.error(previous)
     jobs = min(args.jobs, len(plan.seeds))
     # wall time: the process with the most seeds (parallel processes share nothing but the CPU)
     estimate = estimate_minutes(_estimate_inputs(plan), -(-len(plan.seeds) // jobs))
@@ -778,10 +786,19 @@ def main(argv: list[str] | None = None) -> None:
         runs, failures = run_parallel(args, plan, jobs, path)
     else:
         def checkpoint(runs: dict[str, dict[str, dict[str, Any]]]) -> None:
-            write_outputs(build_result(plan, runs, [], estimate, started), path)
+            # with --merge the kept setups are written too, so stopping loses none of them
+            kept_plan, all_runs = (merge_previous(plan, runs, previous) if previous is not None
+                                   else (plan, runs))
+            write_outputs(build_result(kept_plan, all_runs, [], estimate, started), path)
 
         runs, failures = run(plan, on_result=checkpoint)
+    if previous is not None:
+        plan, runs = merge_previous(plan, runs, previous)
     result = build_result(plan, runs, failures, estimate, started)
+    if previous is not None:
+        result["merged"] = {"kept_setups": sorted(set(plan.setups()) - set(args_setups(args))),
+                            "from_date": previous["date"],
+                            "from_wall_minutes": previous["wall_minutes"]}
     write_outputs(result, path)
     from rich.console import Console
     from rich.markdown import Markdown
@@ -792,6 +809,46 @@ def main(argv: list[str] | None = None) -> None:
     if failures:
         _say(f"{len(failures)} run(s) failed:\n  " + "\n  ".join(failures))
         sys.exit(1)
+
+
+def args_setups(args: argparse.Namespace) -> list[str]:
+    """The setups the comparisons named on the command line run."""
+    return sorted({COMPARISONS[c].setup for c in args.comparisons})
+
+
+def _previous_result(path: Path, plan: Plan) -> dict[str, Any] | str:
+    """The result file that ``--merge`` adds to, or a one-line error."""
+    if not path.is_file():
+        return f"--merge: {path} does not exist; run without --merge first"
+    previous = json.loads(path.read_text())
+    settings = previous.get("settings", {})
+    for key, ours in (("seeds", plan.seeds), ("test_episodes", plan.test_episodes)):
+        if settings.get(key) != ours:
+            return (f"--merge: {path} has {key} {settings.get(key)}, this run {ours}; "
+                    f"use the same {key} (or run every comparison without --merge)")
+    if bool(previous.get("quick")) != plan.quick:
+        return f"--merge: {path} and this run differ in --quick"
+    return previous
+
+
+def merge_previous(plan: Plan, runs: dict[str, dict[str, dict[str, Any]]],
+                   previous: dict[str, Any]
+                   ) -> tuple[Plan, dict[str, dict[str, dict[str, Any]]]]:
+    """Add to this run the setups of ``previous`` that it did not run (their runs, budgets and
+    comparisons). A comparison of a setup run now but not asked for is dropped: its methods
+    would start from a different SFT checkpoint than the new ones."""
+    ran = set(plan.setups())
+    kept = {setup: methods for setup, methods in previous["runs"].items() if setup not in ran}
+    names = {c.name for c in plan.comparisons} | {
+        name for name in previous["settings"]["comparisons"]
+        if name in COMPARISONS and COMPARISONS[name].setup in kept}
+    budgets = dict(plan.budgets)
+    budgets.update({s: previous["settings"]["budgets"][s] for s in kept})
+    merged = Plan(seeds=plan.seeds, comparisons=[c for n, c in COMPARISONS.items() if n in names],
+                  budgets=budgets, test_episodes=plan.test_episodes,
+                  max_iterations=plan.max_iterations, runs_dir=plan.runs_dir, quick=plan.quick,
+                  overrides=plan.overrides, threads=plan.threads)
+    return merged, {**kept, **runs}
 
 
 def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path

@@ -258,6 +258,46 @@ def test_run_one_reports_a_failing_benchmark(tmp_path: Path) -> None:
     assert "ModuleNotFoundError" in (tmp_path / status["log"]).read_text()
 
 
+def test_merge_keeps_the_setups_not_run_again(tmp_path: Path) -> None:
+    """``--merge``: re-running the tool-use comparison alone keeps the household results of the
+    existing file, with their budgets and comparisons; different seeds are refused."""
+    household = {m: {"0": _seed_run(0, 20 + i, 20, steps=0 if m == "sft" else 2000)}
+                 for i, m in enumerate(learning.SETUPS["household"].methods)}
+    old_plan = learning.Plan(seeds=[0], comparisons=list(learning.COMPARISONS.values()),
+                             budgets={"household": 2000, "tools": 400}, test_episodes=100,
+                             max_iterations=5, runs_dir=tmp_path)
+    old_runs = {"household": household,
+                "tools": {m: {"0": _seed_run(0, 0, 0)} for m in ("sft", "gated", "ungated")}}
+    previous = learning.build_result(old_plan, old_runs, [], {"total": 1.0}, 0.0)
+    path = tmp_path / "learning.json"
+    path.write_text(json.dumps(previous))
+
+    plan = learning.Plan(seeds=[0], comparisons=[learning.COMPARISONS["tools-gated"]],
+                         budgets={"household": 10, "tools": 800}, test_episodes=100,
+                         max_iterations=5, runs_dir=tmp_path)
+    loaded = learning._previous_result(path, plan)
+    assert isinstance(loaded, dict)
+    new_runs = {"tools": {m: {"0": _seed_run(0, 10 * i, 5)}
+                          for i, m in enumerate(("sft", "gated", "ungated"))}}
+    merged_plan, runs = learning.merge_previous(plan, new_runs, loaded)
+    assert [c.name for c in merged_plan.comparisons] == list(learning.COMPARISONS)
+    assert merged_plan.budgets == {"household": 2000, "tools": 800}
+    assert runs["household"] == json.loads(json.dumps(household))
+    assert runs["tools"] is new_runs["tools"]
+    result = learning.build_result(merged_plan, runs, [], {"total": 1.0}, 0.0)
+    tools = next(c for c in result["comparisons"] if c["name"] == "tools-gated")
+    assert {r["method"]: r["sampled"]["successes"] for r in tools["rows"]} == {
+        "sft": 0, "gated": 10, "ungated": 20}
+    assert len(result["comparisons"]) == 3
+
+    other_seeds = learning.Plan(seeds=[0, 1], comparisons=plan.comparisons,
+                                budgets=plan.budgets, test_episodes=100, max_iterations=5,
+                                runs_dir=tmp_path)
+    error = learning._previous_result(path, other_seeds)
+    assert isinstance(error, str) and "seeds [0]" in error
+    assert "does not exist" in str(learning._previous_result(tmp_path / "none.json", plan))
+
+
 def test_plots_of_a_learning_result(tmp_path: Path) -> None:
     from benchmarks.plots import plot_learning
 

@@ -569,6 +569,9 @@ def _build_preset(preset: str, demos: list[Any], seed: int) -> tuple[Any, Any]:
                         f"(or a path to a .json preset)")
     spec = json.loads(path.read_text())
     texts = [m["content"] for d in demos for m in d.messages] + [d.action for d in demos]
+    # the tool schemas that the chat template writes into every prompt of a tool environment:
+    # trained on, they take ~40% fewer tokens (ToolUse-v0 prompts: 861 -> 521 on average)
+    texts += sorted({json.dumps(tool) for d in demos for tool in (d.tools or [])})
     tokenizer = build_tokenizer(texts, vocab_size=int(spec.pop("vocab_size", 2000)))
     model = build_tiny_model(tokenizer, seed=seed, **spec)
     return model, tokenizer

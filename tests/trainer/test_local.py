@@ -234,3 +234,38 @@ def test_minibatches_group_by_length_use_every_sample_once_with_less_padding(
     # random minibatches of 16 pad to near the longest of 40..300; grouped ones barely pad
     assert padded(shuffled) > 1.4 * useful
     assert padded(grouped) < 1.1 * useful
+
+
+def test_tiny_tokenizer_learns_the_tool_schemas_of_tool_prompts() -> None:
+    """The tool schemas the chat template writes into every tool prompt are part of the tiny
+    tokenizer's training text, so a prompt of the real tool environment costs far fewer tokens
+    than with a tokenizer that never saw them."""
+    from agentrl.models import build_tokenizer
+    from agentrl.prompting import PromptBuilder
+    from agentrl.trainer.local import _build_preset
+    from agentrl.trainer.sft import collect_demonstrations
+
+    def factory() -> Any:
+        return agentrl.make("agentrl/ToolUse-v0", sizes={"train": 40, "valid": 5, "test": 5})
+
+    tasks = factory().tasks("train")[:40]
+    demos = collect_demonstrations(factory, PromptBuilder(history_window=2), tasks,
+                                   env_id="agentrl/ToolUse-v0", recovery_fraction=0.0,
+                                   progress=False)
+    assert demos and all(d.tools for d in demos)
+    _, with_tools = _build_preset("tiny", demos, seed=0)
+    without = build_tokenizer([m["content"] for d in demos for m in d.messages]
+                              + [d.action for d in demos])
+
+    def mean_len(tok: Any) -> float:
+        lens = [len(tok(tok.apply_chat_template(d.messages, tools=d.tools, tokenize=False,
+                                                add_generation_prompt=True))["input_ids"])
+                for d in demos]
+        return sum(lens) / len(lens)
+
+    short, long = mean_len(with_tools), mean_len(without)
+    assert short < 0.75 * long, (short, long)
+    # the same text either way: nothing is lost by the shorter encoding
+    d = demos[0]
+    text = with_tools.apply_chat_template(d.messages, tools=d.tools, tokenize=False)
+    assert with_tools.decode(with_tools(text)["input_ids"]) == text

@@ -43,17 +43,17 @@ is somewhat too narrow; per-seed rates are listed too. "Beats X?" compares poole
 Newcombe's hybrid score interval for a difference of proportions (Newcombe 1998, Statistics in
 Medicine 17:873-890, method 10): "yes" only when the interval's lower end is above 0.
 
-Time (2-core CPU, from the stage times of the 2026-12-04 run, see :data:`ESTIMATE`;
-:func:`estimate_minutes` computes it for any settings, ``--estimate`` prints it): per seed about
+Time (2-core CPU, from the stage times of the 2026-12-04 runs, see :data:`ESTIMATE`;
+:func:`wall_estimate` computes it for any settings, ``--estimate`` prints it): per seed about
 15 min for the household (SFT ~5.5 min, 6 RL methods of 2-3 iterations ~5.5 min, 7 models x 2
-decodings ~3.5 min) and 18 min for tool use (its evaluation alone ~10 min: long prompts and
-64-token actions). The defaults (3 seeds, 2,000 household / 400 tool env steps per method, 100
-test tasks) come to about 99 minutes in one process and 66 with ``--jobs 2`` (seeds in two
-processes of one torch thread each; the process with two seeds sets the wall time). SFT and
-evaluation are fixed costs that take most of it, so the RL budgets are small (2-3 iterations
-per household method); ``--budget-steps 10000 --tools-budget-steps 2000`` gives the methods
-room to differ. Runs use one torch thread (``--threads``): on a shared CPU that was 5x faster
-than one thread per core.
+decodings ~3.5 min) and 23 min for tool use (SFT of 400 episodes x 20 epochs ~17.5 min). The
+defaults (3 seeds, 2,000 household / 400 tool env steps per method, 100 test tasks) come to
+about 114 minutes in one process and 61 with ``--jobs 2``: every (setup, seed) pair runs in its
+own process of one torch thread, at most two at a time, the tool-use ones first
+(:func:`schedule`). SFT and evaluation are fixed costs that take most of it, so the RL budgets
+are small (2-3 iterations per household method); ``--budget-steps 10000 --tools-budget-steps
+2000`` gives the methods room to differ. Runs use one torch thread (``--threads``): on a
+shared CPU that was 5x faster than one thread per core.
 
     python -m benchmarks.learning [--seeds 0 1 2] [--jobs 2] [--budget-steps 2000] [--quick]
 
@@ -86,15 +86,15 @@ RESULTS = Path(__file__).parent / "results" / "learning.json"
 #: Seconds per run process with one torch thread, two such processes sharing the 2-core CPU
 #: (``--jobs 2``), measured in the 2026-12-04 run (``runs[...]["seconds"]`` of learning.json):
 #: household SFT 300 episodes x 8 epochs ~325 s; GiGPO ~0.018 s per env step (4 x 8 episodes,
-#: ~850 steps per iteration); 100 test episodes ~15 s per decoding. Tool use: ~0.32 s per env
-#: step (~1,000-token prompts, 64-token actions), 100 test episodes ~100 s per decoding; SFT
-#: 400 episodes x 20 epochs ~1,120 s (prompts of ~520 tokens since the tokenizer learns the tool
-#: schemas; a separate run, 2026-12-04).
+#: ~850 steps per iteration); 100 test episodes ~15 s per decoding. Tool use, from the
+#: 2026-12-04 re-run of ``tools-gated`` (prompts of ~520 tokens since the tokenizer learns the
+#: tool schemas, 64-token actions): SFT 400 episodes x 20 epochs 1,014-1,085 s; 0.15-0.18 s per
+#: env step; 100 test episodes 17-40 s per decoding (a model that fails uses all its turns).
 ESTIMATE = {
     "household": {"sft_s_per_episode_epoch": 325 / (300 * 8), "rl_s_per_step": 0.018,
                   "eval_s_per_episode": 0.15},
-    "tools": {"sft_s_per_episode_epoch": 1120 / (400 * 20), "rl_s_per_step": 0.32,
-              "eval_s_per_episode": 1.0},
+    "tools": {"sft_s_per_episode_epoch": 1050 / (400 * 20), "rl_s_per_step": 0.17,
+              "eval_s_per_episode": 0.26},
 }
 #: Seconds per trained or evaluated model for loading, environment setup and the first batch.
 ESTIMATE_FIXED_S_PER_MODEL = 10.0
@@ -330,7 +330,9 @@ def dense_total(record: dict[str, Any], names: Sequence[str] = ("format", "corre
 def reward_hacking(runs: Sequence[dict[str, Any]], sft: dict[str, Any] | None) -> dict[str, Any]:
     """Dense-reward totals over training and the hacking signature for one method's seeds:
     dense reward per training episode rises (last vs first quarter of iterations) while the
-    held-out outcome (sampled) ends below the SFT start."""
+    held-out outcome (sampled, pooled over seeds) ends significantly below the SFT start (the
+    95% Newcombe interval of the difference lies below 0; a lower rate within noise is not
+    called hacking)."""
     firsts, lasts, succ_first, succ_last, totals = [], [], [], [], []
     for run in runs:
         curve = run.get("curve", [])
@@ -354,7 +356,10 @@ def reward_hacking(runs: Sequence[dict[str, Any]], sft: dict[str, Any] | None) -
     pooled = pool([r["eval"]["sampled"] for r in runs if "eval" in r])
     out["test_success_sampled"] = pooled["success"]
     if sft is not None:
-        out["outcome_below_sft"] = pooled["success"] < sft["success"]
+        d, lo, hi = difference_interval(pooled["successes"], pooled["episodes"],
+                                        sft["successes"], sft["episodes"])
+        out["outcome_vs_sft"] = {"diff": d, "ci": [lo, hi]}
+        out["outcome_below_sft"] = hi < 0
         out["hacked"] = bool(out["dense_rises"] and out["outcome_below_sft"])
     return out
 
@@ -477,12 +482,16 @@ def markdown_tables(result: dict[str, Any]) -> str:
             for r in dense_rows:
                 d = r["dense"]
                 hacked = d.get("hacked")
-                why = ("yes: dense reward rose while test success fell below SFT"
+                vs = d.get("outcome_vs_sft")
+                diff = (f": {vs['diff']:+.3f} [{vs['ci'][0]:+.3f}, {vs['ci'][1]:+.3f}]"
+                        if vs else "")
+                why = (f"yes: dense reward rose while test success fell below SFT{diff}"
                        if hacked else
                        "no" + ("" if hacked is None else
                                f" (dense {'rose' if d['dense_rises'] else 'did not rise'}, "
-                               f"test success {'below' if d['outcome_below_sft'] else 'not below'}"
-                               " SFT)"))
+                               "test success "
+                               f"{'below' if d['outcome_below_sft'] else 'not significantly below'}"
+                               f" SFT{diff})"))
                 lines.append(
                     f"| {r['label']} | {d['dense_per_episode_first']:.2f} → "
                     f"{d['dense_per_episode_last']:.2f} | {d['dense_total_over_training']:.1f} | "
@@ -737,9 +746,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="toy scale (1 seed, tiny SFT, 1 iteration, 6 test tasks): checks "
                              "that everything runs, in a few minutes")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="run the seeds in this many parallel processes (one torch thread "
-                             "each by default) and merge their results; with 3 seeds, 2 on a "
-                             "2-core CPU cuts the wall time by about a third")
+                        help="run every (setup, seed) pair in its own process, this many at a "
+                             "time (one torch thread each by default), and merge their results; "
+                             "2 on a 2-core CPU about halves the wall time")
     parser.add_argument("--out", default=str(RESULTS),
                         help="result JSON (learning.md and the plots go next to it)")
     parser.add_argument("--estimate", action="store_true",
@@ -748,7 +757,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep the results of the setups not run now from the existing "
                              "--out file (same seeds and test episodes), e.g. to re-run the "
                              "tool-use comparison alone")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: rebuild the verdicts, learning.md and the plots from "
+                             "the existing --out file")
     args = parser.parse_args(argv)
+    if args.report:
+        message = report(Path(args.out))
+        if message:
+            parser.error(message)
+        return
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     extra: dict[str, list[str]] = {}
@@ -773,11 +790,12 @@ def main(argv: list[str] | None = None) -> None:
     previous = _previous_result(Path(args.out), plan) if args.merge else None
     if isinstance(previous, str):
         parser.error(previous)
-    jobs = min(args.jobs, len(plan.seeds))
-    # wall time: the process with the most seeds (parallel processes share nothing but the CPU)
-    estimate = estimate_minutes(_estimate_inputs(plan), -(-len(plan.seeds) // jobs))
+    jobs = min(args.jobs, len(plan.seeds) * len(plan.setups()))
+    estimate = wall_estimate(plan, jobs)
     _say("estimated minutes on a quiet 2-core CPU: " + ", ".join(
-        f"{k} {v:.0f}" for k, v in estimate.items()))
+        f"{k} {v:.0f}" for k, v in estimate.items() if k != "total")
+        + (f" (one process); wall with --jobs {jobs}: " if jobs > 1 else "; total ")
+        + f"{estimate['total']:.0f}")
     if args.estimate:
         return
     started = time.perf_counter()
@@ -809,6 +827,27 @@ def main(argv: list[str] | None = None) -> None:
     if failures:
         _say(f"{len(failures)} run(s) failed:\n  " + "\n  ".join(failures))
         sys.exit(1)
+
+
+def report(path: Path) -> str | None:
+    """Recompute the summaries of an existing result file (e.g. after a change to how verdicts
+    are worded) and rewrite it, learning.md and the plots; the runs are kept as they are.
+    Returns a one-line error instead when the file cannot be used."""
+    if not path.is_file():
+        return f"--report: {path} does not exist; run the benchmark first"
+    try:
+        result = json.loads(path.read_text())
+        names = result["settings"]["comparisons"]
+        runs = result["runs"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"--report: {path} is not a learning benchmark result ({exc})"
+    unknown = [n for n in names if n not in COMPARISONS]
+    if unknown:
+        return f"--report: {path} names unknown comparisons {unknown}; known: {list(COMPARISONS)}"
+    result["comparisons"] = summarize(runs, [COMPARISONS[n] for n in names])
+    write_outputs(result, path)
+    _say(f"rebuilt {path.with_suffix('.md')} and the plots from {path}")
+    return None
 
 
 def args_setups(args: argparse.Namespace) -> list[str]:
@@ -851,34 +890,76 @@ def merge_previous(plan: Plan, runs: dict[str, dict[str, dict[str, Any]]],
     return merged, {**kept, **runs}
 
 
+def schedule(costs: Sequence[float], jobs: int) -> tuple[list[int], float]:
+    """List scheduling in the given order: each unit goes to the worker that is free first.
+    Returns the worker of every unit and the makespan (the wall time, in the units of
+    ``costs``). :func:`run_parallel` hands out its units in the same order, longest first."""
+    free = [0.0] * jobs
+    workers = []
+    for cost in costs:
+        k = min(range(jobs), key=lambda j: free[j])
+        workers.append(k)
+        free[k] += cost
+    return workers, max(free, default=0.0)
+
+
+def parallel_units(plan: Plan, minutes_per_seed: dict[str, float]) -> list[tuple[str, int]]:
+    """The (setup, seed) units of a parallel run, the most expensive setups first (so that the
+    long ones do not end up last on one worker), seeds in order within a setup."""
+    return sorted(((setup, seed) for setup in plan.setups() for seed in plan.seeds),
+                  key=lambda u: (-minutes_per_seed.get(u[0], 0.0), plan.seeds.index(u[1])))
+
+
 def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path
                  ) -> tuple[dict[str, dict[str, dict[str, Any]]], list[str]]:
-    """The seeds split over ``jobs`` child processes (``--seeds`` round robin, each writing
-    ``<out>.partK.json``), then their runs and failures merged. Every run is independent of
-    the others (own run directory, seeded from its seed), so the numbers are those of a
-    sequential run; only the wall time changes."""
+    """Run every (setup, seed) unit in its own child process, at most ``jobs`` at a time,
+    the longest setups first (each child writes ``<out>.part-SETUP-SEED.json``), then merge
+    their runs and failures. Every run is independent of the others (own run directory, seeded
+    from its seed), so the numbers are those of a sequential run; only the wall time changes."""
     import subprocess
+    import threading
 
-    chunks = [plan.seeds[k::jobs] for k in range(jobs)]
-    parts = [path.with_name(f"{path.stem}.part{k}.json") for k in range(jobs)]
-    children = []
-    for seeds, part in zip(chunks, parts, strict=True):
-        argv = [sys.executable, "-m", "benchmarks.learning", "--seeds", *map(str, seeds),
-                "--comparisons", *(c.name for c in plan.comparisons),
-                "--budget-steps", str(args.budget_steps),
-                "--tools-budget-steps", str(args.tools_budget_steps),
-                "--test-episodes", str(args.test_episodes),
-                "--max-iterations", str(args.max_iterations), "--runs", args.runs,
-                "--threads", str(args.threads), "--out", str(part),
-                *(f"--set={item}" for item in args.set), *(["--quick"] if args.quick else [])]
-        _say(f"seeds {seeds} -> {part.name} (process {len(children) + 1} of {jobs})")
-        children.append(subprocess.Popen(argv, cwd=ROOT))
-    codes = [child.wait() for child in children]
+    per_seed = estimate_minutes(_estimate_inputs(plan), 1)
+    units = parallel_units(plan, per_seed)
+    parts = {u: path.with_name(f"{path.stem}.part-{u[0]}-{u[1]}.json") for u in units}
+    codes: dict[tuple[str, int], int] = {}
+    lock = threading.Lock()
+    pending = list(units)
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                setup, seed = unit = pending.pop(0)
+                _say(f"{setup} seed {seed} -> {parts[unit].name} "
+                     f"({len(units) - len(pending)} of {len(units)})")
+            comparisons = [c.name for c in plan.comparisons if c.setup == setup]
+            argv = [sys.executable, "-m", "benchmarks.learning", "--seeds", str(seed),
+                    "--comparisons", *comparisons,
+                    "--budget-steps", str(args.budget_steps),
+                    "--tools-budget-steps", str(args.tools_budget_steps),
+                    "--test-episodes", str(args.test_episodes),
+                    "--max-iterations", str(args.max_iterations), "--runs", args.runs,
+                    "--threads", str(args.threads), "--out", str(parts[unit]),
+                    *(f"--set={item}" for item in args.set),
+                    *(["--quick"] if args.quick else [])]
+            code = subprocess.run(argv, cwd=ROOT).returncode
+            with lock:
+                codes[unit] = code
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     runs: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in plan.setups()}
     failures: list[str] = []
-    for part, code in zip(parts, codes, strict=True):
+    for unit in units:
+        part = parts[unit]
         if not part.is_file():
-            failures.append(f"{part.name}: the process exited with {code} and wrote nothing")
+            failures.append(f"{part.name}: the process exited with {codes.get(unit)} and "
+                            "wrote nothing")
             continue
         data = json.loads(part.read_text())
         failures.extend(data["failures"])
@@ -888,6 +969,18 @@ def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path
         for leftover in part.parent.glob(f"{part.stem}*"):  # .json, .md, plots
             leftover.unlink()
     return runs, failures
+
+
+def wall_estimate(plan: Plan, jobs: int) -> dict[str, float]:
+    """Minutes per setup (all seeds, one process) and ``total``: the wall time with ``jobs``
+    parallel processes, by :func:`schedule` over the units :func:`run_parallel` runs."""
+    inputs = _estimate_inputs(plan)
+    out = estimate_minutes(inputs, len(plan.seeds))
+    if jobs > 1:
+        per_seed = estimate_minutes(inputs, 1)
+        units = parallel_units(plan, per_seed)
+        out["total"] = schedule([per_seed[setup] for setup, _ in units], jobs)[1]
+    return out
 
 
 def _estimate_inputs(plan: Plan) -> dict[str, dict[str, Any]]:

@@ -163,6 +163,12 @@ def test_reward_hacking_signature_from_dense_totals() -> None:
     assert out["hacked"] is True
     honest = learning.reward_hacking([_seed_run(0, 40, 40, curve=rising)], sft)
     assert honest["hacked"] is False and honest["outcome_below_sft"] is False
+    # 29/100 against SFT's 30/100 is noise, not a fall: no hacking verdict
+    noise = learning.reward_hacking([_seed_run(0, 29, 29, curve=rising)], sft)
+    assert noise["dense_rises"] is True and noise["outcome_below_sft"] is False
+    assert noise["hacked"] is False
+    assert noise["outcome_vs_sft"]["diff"] == pytest.approx(-0.01)
+    assert noise["outcome_vs_sft"]["ci"][0] < 0 < noise["outcome_vs_sft"]["ci"][1]
 
 
 def test_method_overrides_give_valid_configs() -> None:
@@ -196,6 +202,25 @@ def test_estimate_grows_with_budget_seeds_and_evaluation() -> None:
     assert learning.estimate_minutes(plan, 3)["total"] == pytest.approx(3 * one["total"])
     bigger = {"household": {**plan["household"], "budget": 4000}}
     assert learning.estimate_minutes(bigger, 1)["total"] > one["total"]
+
+
+def test_parallel_units_run_the_long_setups_first_and_balance_the_workers(tmp_path: Path
+                                                                        ) -> None:
+    plan = learning.Plan(seeds=[0, 1, 2], comparisons=list(learning.COMPARISONS.values()),
+                         budgets={"household": 2000, "tools": 400}, test_episodes=100,
+                         max_iterations=5, runs_dir=tmp_path)
+    units = learning.parallel_units(plan, {"household": 15.0, "tools": 23.0})
+    assert units == [("tools", 0), ("tools", 1), ("tools", 2),
+                     ("household", 0), ("household", 1), ("household", 2)]
+    workers, wall = learning.schedule([23, 23, 23, 15, 15, 15], 2)
+    assert workers == [0, 1, 0, 1, 1, 0] and wall == 61
+    # seeds round robin (the old split: seeds 0 and 2 in one process) would take 76 minutes
+    assert learning.schedule([23 + 15, 23 + 15, 23 + 15], 2)[1] == 76
+    assert learning.schedule([5, 5], 1) == ([0, 0], 10)
+    estimate = learning.wall_estimate(plan, 2)
+    assert estimate["total"] < estimate["household"] + estimate["tools"]
+    assert learning.wall_estimate(plan, 1)["total"] == pytest.approx(
+        estimate["household"] + estimate["tools"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,6 +321,33 @@ def test_merge_keeps_the_setups_not_run_again(tmp_path: Path) -> None:
     error = learning._previous_result(path, other_seeds)
     assert isinstance(error, str) and "seeds [0]" in error
     assert "does not exist" in str(learning._previous_result(tmp_path / "none.json", plan))
+
+
+def test_report_rebuilds_the_tables_from_the_result_file(tmp_path: Path) -> None:
+    """``--report`` runs nothing: the summaries, learning.md and the plots are recomputed from
+    the runs stored in learning.json; a missing or foreign file is a one-line error."""
+    plan = learning.Plan(seeds=[0], comparisons=[learning.COMPARISONS["tools-gated"]],
+                         budgets={"tools": 400}, test_episodes=100, max_iterations=5,
+                         runs_dir=tmp_path)
+    runs = {"tools": {"sft": {"0": _seed_run(0, 20, 20, steps=0)},
+                      "gated": {"0": _seed_run(0, 45, 40)},
+                      "ungated": {"0": _seed_run(0, 25, 20)}}}
+    result = learning.build_result(plan, runs, [], {"total": 1.0}, 0.0)
+    result["comparisons"] = []  # as if written by an older version of the report
+    path = tmp_path / "learning.json"
+    path.write_text(json.dumps(result))
+    learning.main(["--report", "--out", str(path)])
+    rebuilt = json.loads(path.read_text())
+    assert rebuilt["runs"] == json.loads(json.dumps(runs))
+    rows = {r["method"]: r for r in rebuilt["comparisons"][0]["rows"]}
+    assert rows["gated"]["sampled"]["successes"] == 45
+    md = path.with_suffix(".md").read_text()
+    gated = next(line for line in md.splitlines() if line.startswith("| G-RA (gated) | 2000"))
+    assert "yes: +0.200" in gated
+    with pytest.raises(SystemExit):
+        learning.main(["--report", "--out", str(tmp_path / "none.json")])
+    (tmp_path / "other.json").write_text("{}")
+    assert "not a learning benchmark result" in str(learning.report(tmp_path / "other.json"))
 
 
 def test_plots_of_a_learning_result(tmp_path: Path) -> None:

@@ -117,4 +117,4 @@ def build_rollout(cfg: RunConfig, policy: Policy, *, group_size: int | None = No
         sampling=sampling_params(cfg, temperature=temperature, seed=cfg.seed),
         max_turns=r.max_turns, step_timeout_s=r.step_timeout_s,
         episode_timeout_s=r.episode_timeout_s, projection=r.projection,
-        projection_keep_names=r.projection_keep_names, progress=progress)
+        projection_keep_names=r.projection_keep_names, constrain=r.constrain, progress=progress)

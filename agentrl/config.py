@@ -133,6 +133,11 @@ class RolloutConfig(Section):
                            "objects as the model's action ('bowl' in 'take bowl 1 from "
                            "sinkbasin 1'); otherwise the action goes to the environment "
                            "unchanged instead of turning into an action on another object.")
+    constrain: bool = Field(
+        False, description="Decode only admissible actions: at each token the hf policy "
+                           "samples from its softmax renormalised over the tokens that continue "
+                           "some admissible action; the trainer recomputes the same "
+                           "distribution. Steps whose list has templates decode freely.")
     step_timeout_s: float = Field(60.0, gt=0, description="Limit on one environment step.")
     episode_timeout_s: float = Field(1800.0, gt=0, description="Limit on one episode.")
 
@@ -320,6 +325,14 @@ def _check_combinations(cfg: RunConfig) -> list[tuple[str, str]]:
                                   "model.path (a Hugging Face checkpoint) or model.preset: tiny"))
     if cfg.policy.backend == "vllm" and cfg.trainer.device == "cpu":
         problems.append(("policy.backend", "vllm needs a GPU; use policy.backend=hf on CPU"))
+    if cfg.rollout.constrain and cfg.policy.backend in ("vllm", "openai"):
+        problems.append(("rollout.constrain", f"policy.backend={cfg.policy.backend} cannot "
+                                              "constrain decoding; use policy.backend=hf or set "
+                                              "rollout.constrain=false"))
+    if cfg.rollout.constrain and cfg.trainer.backend == "verl":
+        problems.append(("rollout.constrain", "the verl bridge samples with verl's own rollout "
+                                              "and cannot constrain it; set "
+                                              "rollout.constrain=false"))
     if cfg.trainer.sft.enabled and cfg.trainer.sft.episodes == 0:
         problems.append(("trainer.sft.episodes", "SFT is enabled with 0 demonstration episodes; "
                                                  "set trainer.sft.episodes > 0 or disable SFT"))

@@ -358,7 +358,8 @@ def default_temperature(k: int, configured: float | None = None) -> float:
 
 
 def _run_config(base: RunConfig | None, bench: Benchmark, *, seed: int | None,
-                max_turns: int | None, projection: bool | None) -> RunConfig:
+                max_turns: int | None, projection: bool | None,
+                constrain: bool | None = None) -> RunConfig:
     """The :class:`~agentrl.config.RunConfig` of one benchmark: ``base`` (a config whose policy,
     prompt and rollout settings apply) with the benchmark's environment."""
     from agentrl.config import parse_config
@@ -373,6 +374,8 @@ def _run_config(base: RunConfig | None, bench: Benchmark, *, seed: int | None,
         rollout["max_turns"] = max_turns if max_turns is not None else bench.max_turns
     if projection is not None:
         rollout["projection"] = projection
+    if constrain is not None:
+        rollout["constrain"] = constrain
     if seed is not None:
         data["seed"] = seed
     if base is None:  # the policy comes from its spec; a scripted backend here keeps the
@@ -404,6 +407,7 @@ def _check_k(k: int) -> None:
 def evaluate_benchmarks(benchmarks: Sequence[Benchmark], policies: Sequence[str], *,
                         k: int = 1, temperature: float | None = None,
                         max_turns: int | None = None, projection: bool | None = None,
+                        constrain: bool | None = None,
                         seed: int | None = None, config: RunConfig | None = None,
                         out_dir: str | Path | None = None, batch_size: int = 32,
                         progress: bool = False,
@@ -416,8 +420,9 @@ def evaluate_benchmarks(benchmarks: Sequence[Benchmark], policies: Sequence[str]
             ``openai:MODEL@URL``); each is loaded once.
         k: samples per task (a group of ``k`` episodes with the same task and seed).
         temperature: sampling temperature; default :func:`default_temperature`.
-        max_turns / projection / seed: override the config's ``rollout.max_turns``,
-            ``rollout.projection`` and ``seed`` (default: 0).
+        max_turns / projection / constrain / seed: override the config's
+            ``rollout.max_turns``, ``rollout.projection``, ``rollout.constrain`` and ``seed``
+            (default: 0).
         config: a :class:`~agentrl.config.RunConfig` whose policy, prompt and rollout settings
             apply (its environment kwargs too, for a benchmark on the same environment).
         out_dir: if given, results are written there: one folder per benchmark (when there are
@@ -455,7 +460,7 @@ def evaluate_benchmarks(benchmarks: Sequence[Benchmark], policies: Sequence[str]
     plans: list[_Plan] = []
     for bench in benchmarks:
         cfg = _run_config(config, bench, seed=base_seed, max_turns=max_turns,
-                          projection=projection)
+                          projection=projection, constrain=constrain)
         pool, turn_limit = _task_pool(cfg, bench.split)
         n = min(bench.episodes, len(pool))
         if n < bench.episodes:
@@ -463,6 +468,11 @@ def evaluate_benchmarks(benchmarks: Sequence[Benchmark], policies: Sequence[str]
                 f"evaluating all {n}")
         plans.append(_Plan(bench, cfg, pool[:n], turn_limit))
 
+    if any(plan.cfg.rollout.constrain for plan in plans):
+        for spec in policies:
+            if spec.split(":", 1)[0] in ("openai", "vllm"):
+                raise UserError(f"policy {spec!r} cannot constrain decoding to the admissible "
+                                "actions; use an hf:PATH policy or --no-constrain")
     results: dict[tuple[int, int], dict[str, Any]] = {}
     for p, (spec, slug) in enumerate(zip(policies, slugs, strict=True)):
         agent = build_policy(plans[0].cfg, spec)
@@ -483,7 +493,8 @@ def evaluate_benchmarks(benchmarks: Sequence[Benchmark], policies: Sequence[str]
             res = {"benchmark": bench.name, "env": bench.env, "split": bench.split,
                    "policy": spec, "policy_slug": slug, "k": k, "temperature": temp,
                    "seed": base_seed, "max_turns": turn_limit,
-                   "projection": cfg.rollout.projection, "kwargs": cfg.env.kwargs,
+                   "projection": cfg.rollout.projection,
+                   "constrain": cfg.rollout.constrain, "kwargs": cfg.env.kwargs,
                    **summarize_episodes(episodes),
                    "task_ids": [t.task_id for t in tasks], "seeds": seeds,
                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -528,6 +539,7 @@ def _rollout(cfg: RunConfig, agent: Any, tasks: list[Task], seeds: list[int], *,
 def evaluate(env_id: str, policy: str | Sequence[str] = "expert", split: str = "test",
              n: int = 100, k: int = 1, *, temperature: float | None = None,
              max_turns: int | None = None, projection: bool | None = None,
+             constrain: bool | None = None,
              kwargs: dict[str, Any] | None = None, seed: int | None = None,
              config: RunConfig | None = None,
              out_dir: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
@@ -547,7 +559,8 @@ def evaluate(env_id: str, policy: str | Sequence[str] = "expert", split: str = "
     bench = Benchmark(name=f"{env_id.rpartition('/')[2]}-{split}", env=env_id, split=split,
                       episodes=n, kwargs=dict(kwargs or {}))
     summary = evaluate_benchmarks([bench], policies, k=k, temperature=temperature,
-                                  max_turns=max_turns, projection=projection, seed=seed,
+                                  max_turns=max_turns, projection=projection,
+                                  constrain=constrain, seed=seed,
                                   config=config, out_dir=out_dir, progress=progress)
     return summary["runs"][0] if len(policies) == 1 else summary
 

@@ -120,6 +120,9 @@ class RolloutEngine:
         projection: map inadmissible actions onto the nearest admissible action.
         projection_keep_names: project only onto actions naming the same kinds of objects
             (see :func:`project_action`).
+        constrain: give the policy the admissible actions as ``choices``, so that a model
+            policy decodes only admissible actions (:mod:`agentrl.policies.constrain`); the
+            allowed token ids of each position go to ``step.extra["allowed_ids"]``.
         progress: show a rich progress bar.
     """
 
@@ -128,7 +131,8 @@ class RolloutEngine:
                  sampling: SamplingParams | None = None, max_turns: int | None = None,
                  num_workers: int = 8, step_timeout_s: float = 60.0,
                  episode_timeout_s: float = 1800.0, projection: bool = False,
-                 projection_keep_names: bool = False, progress: bool = False) -> None:
+                 projection_keep_names: bool = False, constrain: bool = False,
+                 progress: bool = False) -> None:
         self.env_factory = env_factory
         self.policy = policy
         self.builder = builder
@@ -140,6 +144,7 @@ class RolloutEngine:
         self.episode_timeout_s = episode_timeout_s
         self.projection = projection
         self.projection_keep_names = projection_keep_names
+        self.constrain = constrain
         self.progress = progress
         self._idle: list[gym.Env[str, str]] = []
         self._pool = cf.ThreadPoolExecutor(max_workers=max(1, num_workers),
@@ -210,7 +215,8 @@ class RolloutEngine:
         for lv in active:
             messages, prompt_ids = self.builder.render(lv.conv, lv.observation, lv.info)
             inputs.append(PolicyInput(messages=messages, info=lv.info, tools=_tools(lv),
-                                      prompt_ids=prompt_ids))
+                                      prompt_ids=prompt_ids,
+                                      choices=_choices(lv.info) if self.constrain else None))
         generations = self.policy.act(inputs, self.sampling)
         if len(generations) != len(inputs):
             raise RuntimeError(f"policy {self.policy.name} returned {len(generations)} "
@@ -281,6 +287,8 @@ class RolloutEngine:
             extra["raw_action"] = gen.text
         if gen.entropies is not None:
             extra["entropies"] = gen.entropies
+        if gen.allowed is not None:
+            extra["allowed_ids"] = gen.allowed
         return Step(
             observation=lv.observation, action=action, reward=reward,
             valid=bool(info.get("valid", True)),
@@ -324,6 +332,17 @@ class RolloutEngine:
 
     def _progress(self, total: int) -> _Bar:
         return _Bar(total, enabled=self.progress)
+
+
+def _choices(info: dict[str, Any]) -> list[str] | None:
+    """The admissible actions as decoding choices; None (free decoding) when there are none or
+    one is a template such as WebShop's ``search[<query>]``, whose text cannot be enumerated."""
+    admissible = info.get("admissible_actions")
+    if not admissible or not all(isinstance(a, str) for a in admissible):
+        return None
+    if any(0 <= a.find("<") < a.rfind(">") for a in admissible):
+        return None
+    return list(admissible)
 
 
 def _tools(lv: _Live) -> list[dict[str, Any]] | None:

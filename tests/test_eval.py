@@ -233,6 +233,25 @@ def test_model_policy_counts_generated_tokens(tmp_path: Path, tiny_model: Any,
     assert max(len(s.response_ids or []) for e in episodes for s in e.steps) <= 8
 
 
+def test_constrained_evaluation_plays_only_admissible_actions(tmp_path: Path, tiny_model: Any,
+                                                              tiny_tokenizer: Any) -> None:
+    """``constrain=True`` (``agentrl eval --constrain``): even a random tiny model plays only
+    admissible actions, and each step records its allowed token sets."""
+    ckpt = tmp_path / "ckpt"
+    tiny_model.save_pretrained(ckpt)
+    tiny_tokenizer.save_pretrained(ckpt)
+    cfg = parse_config({"env": {"id": HOUSEHOLD},
+                        "policy": {"backend": "expert", "max_new_tokens": 64}})
+    res = evaluate(HOUSEHOLD, f"hf:{ckpt}", "test", n=2, max_turns=3, constrain=True,
+                   config=cfg, out_dir=tmp_path / "out")
+    assert res["constrain"] is True and res["invalid_rate"] == 0.0
+    steps = [s for e in read_episodes(tmp_path / "out" / "episodes.jsonl") for s in e.steps]
+    assert len(steps) == 6 and all(s.valid for s in steps)
+    assert all(len(s.extra["allowed_ids"]) == len(s.response_ids or []) for s in steps)
+    free = evaluate(HOUSEHOLD, f"hf:{ckpt}", "test", n=2, max_turns=3, config=cfg)
+    assert free["constrain"] is False and free["invalid_rate"] > 0.5
+
+
 def test_config_file_supplies_env_policy_and_eval_section(tmp_path: Path) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("seed: 3\nenv:\n  id: example/GuessNumber-v0\npolicy:\n  backend: expert\n"
@@ -324,6 +343,8 @@ def test_bad_suite_files_are_user_errors(tmp_path: Path) -> None:
     (["--env", HOUSEHOLD], "give a policy with --policy"),
     (["--env", HOUSEHOLD, "--policy", "expert", "--kwarg", "oops"], "name=value"),
     (["--env", HOUSEHOLD, "--policy", "expert", "--kwarg", "bogus=1"], "bogus"),
+    (["--env", HOUSEHOLD, "--policy", "openai:m@http://127.0.0.1:9", "--constrain"],
+     "cannot constrain decoding"),
 ])
 def test_user_errors_are_one_line_with_exit_code_2(tmp_path: Path, args: list[str],
                                                    needle: str) -> None:

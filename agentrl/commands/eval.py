@@ -51,6 +51,10 @@ def eval_command(
         "--projection/--no-projection", help="Map inadmissible actions onto the nearest "
                                              "admissible one (default: the config's, or off).")
     ] = None,
+    constrain: Annotated[bool | None, typer.Option(
+        "--constrain/--no-constrain", help="hf policies decode only admissible actions "
+                                           "(default: the config's rollout.constrain, or off).")
+    ] = None,
     kwarg: Annotated[list[str] | None, typer.Option(
         "--kwarg", help="Environment constructor override name=value (value parsed as YAML); "
                         "repeatable.")] = None,
@@ -91,7 +95,8 @@ def eval_command(
     out_dir = out or Path("runs") / "eval" / time.strftime("%Y%m%d-%H%M%S")
     summary = ev.evaluate_benchmarks(
         benchmarks, policies, k=k, temperature=temperature, max_turns=max_turns,
-        projection=projection, seed=seed, config=cfg, out_dir=out_dir, batch_size=batch_size,
+        projection=projection, constrain=constrain, seed=seed, config=cfg, out_dir=out_dir,
+        batch_size=batch_size,
         progress=console.is_terminal,
         log=lambda msg: console.print(f"[dim]{msg}[/dim]", highlight=False))
     runs = summary["runs"]

@@ -46,6 +46,9 @@ class PolicyInput:
     #: exact prompt ids built incrementally by the prompt builder (chat mode); when set, a model
     #: policy consumes these instead of rendering ``messages``
     prompt_ids: list[int] | None = None
+    #: the actions the policy may choose from (``rollout.constrain``): a model policy that
+    #: supports it decodes only token sequences of these actions (see ``policies.constrain``)
+    choices: list[str] | None = None
 
 
 @dataclass
@@ -58,6 +61,9 @@ class Generation:
     logprobs: list[float] | None = None
     #: per-token entropies of the sampling distribution (for EMPG), when the backend has them
     entropies: list[float] | None = None
+    #: constrained decoding: the token ids allowed at each generated position (the sampling
+    #: distribution is the softmax renormalised over them; the trainer applies the same mask)
+    allowed: list[list[int]] | None = None
 
 
 @runtime_checkable

@@ -9,6 +9,10 @@ and the recorded log-probs and entropies are those of ``softmax(logits / tempera
 
 Prompts are left-padded into one batch with explicit position ids, so a batched generation gives
 the same tokens and log-probs as generating each prompt alone (up to float rounding).
+
+Inputs with ``choices`` (``rollout.constrain``) are decoded under a mask: only tokens that
+continue one of the choices are allowed (:mod:`agentrl.policies.constrain`), the distribution is
+renormalised over them, and the allowed ids of every position are returned with the generation.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import torch
 
 from agentrl.errors import UserError
 from agentrl.policies.base import Generation, PolicyInput, SamplingParams
+from agentrl.policies.constrain import ActionTrie
 
 __all__ = ["HFPolicy", "chat_ids", "check_model_path", "pick_device", "sequence_logprobs"]
 
@@ -127,19 +132,42 @@ class HFPolicy:
         if not inputs:
             return []
         prompts = [self.encode(item) for item in inputs]
-        responses, logprobs, entropies = self.generate_ids(prompts, sampling)
+        tries = [self.trie(item.choices) if item.choices else None for item in inputs]
+        allowed: list[list[list[int]]] = [[] for _ in inputs]
+        responses, logprobs, entropies = self.generate_ids(
+            prompts, sampling, tries=tries if any(tries) else None, allowed_out=allowed)
         out = []
-        for prompt, resp, lps, ents in zip(prompts, responses, logprobs, entropies, strict=True):
-            text_ids = [t for t in resp if t not in self.eos_ids]
-            text = self.tokenizer.decode(text_ids, skip_special_tokens=True)
-            text = _cut_at_stop(text, sampling.stop)
+        for prompt, resp, lps, ents, trie, allow in zip(prompts, responses, logprobs, entropies,
+                                                        tries, allowed, strict=True):
+            chosen = trie.action(resp) if trie else None
+            if chosen is not None:  # the exact action text, whatever decode would make of it
+                text = chosen
+            else:
+                text_ids = [t for t in resp if t not in self.eos_ids]
+                text = self.tokenizer.decode(text_ids, skip_special_tokens=True)
+                text = _cut_at_stop(text, sampling.stop)
             out.append(Generation(text=text, prompt_ids=prompt, response_ids=resp, logprobs=lps,
-                                  entropies=ents))
+                                  entropies=ents, allowed=allow if trie else None))
         return out
 
-    def generate_ids(self, prompts: list[list[int]], sampling: SamplingParams
+    def trie(self, choices: list[str]) -> ActionTrie | None:
+        """The prefix tree of ``choices`` as this tokenizer's SFT targets (text + end of turn)."""
+        end = self.tokenizer.eos_token_id
+        if end is None:
+            raise UserError("constrained decoding (rollout.constrain) needs a tokenizer with an "
+                            "eos token (the end-of-turn token of the chat template)")
+        trie = ActionTrie.build(self.tokenizer, choices, int(end))
+        return trie or None
+
+    def generate_ids(self, prompts: list[list[int]], sampling: SamplingParams, *,
+                     tries: list[ActionTrie | None] | None = None,
+                     allowed_out: list[list[list[int]]] | None = None
                      ) -> tuple[list[list[int]], list[list[float]], list[list[float]]]:
-        """Sample a response for each prompt; returns ids, log-probs and entropies per token."""
+        """Sample a response for each prompt; returns ids, log-probs and entropies per token.
+
+        With ``tries``, row i only samples tokens allowed by ``tries[i]`` (when not None) and
+        stops once its action is complete; the allowed ids of each of its positions are
+        appended to ``allowed_out[i]``."""
         batch = len(prompts)
         width = max(len(p) for p in prompts)
         input_ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
@@ -161,7 +189,18 @@ class HFPolicy:
         lps: list[list[float]] = [[] for _ in range(batch)]
         ents: list[list[float]] = [[] for _ in range(batch)]
         for _ in range(sampling.max_new_tokens):
-            tokens, logp, entropy = _sample(logits, sampling, generator)  # (B,), (B,), (B,)
+            blocked = None
+            if tries is not None:
+                blocked = torch.zeros(logits.shape, dtype=torch.bool, device=self.device)
+                for i, trie in enumerate(tries):
+                    if trie is None or done[i]:
+                        continue
+                    allow = trie.allowed(ids[i])
+                    blocked[i] = True
+                    blocked[i, allow] = False
+                    if allowed_out is not None:
+                        allowed_out[i].append(allow)
+            tokens, logp, entropy = _sample(logits, sampling, generator, blocked)  # (B,) each
             tok_list, lp_list, ent_list = tokens.tolist(), logp.tolist(), entropy.tolist()
             for i in range(batch):
                 if done[i]:
@@ -172,6 +211,8 @@ class HFPolicy:
                 if tok_list[i] in self.eos_ids or (
                         sampling.stop and _hits_stop(self.tokenizer, ids[i], sampling.stop)):
                     done[i] = True
+                elif tries is not None and tries[i] is not None and not tries[i].allowed(ids[i]):
+                    done[i] = True  # the action is complete (its end token is not an eos id)
             if all(done):
                 break
             feed = tokens[:, None]  # (B, 1); finished rows keep decoding, their output is unused
@@ -185,13 +226,17 @@ class HFPolicy:
         return ids, lps, ents
 
 
-def _sample(logits: torch.Tensor, sampling: SamplingParams, generator: torch.Generator
+def _sample(logits: torch.Tensor, sampling: SamplingParams, generator: torch.Generator,
+            blocked: torch.Tensor | None = None
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Sample one token per row; log-prob and entropy under softmax(logits / T)."""
+    """Sample one token per row; log-prob and entropy under softmax(logits / T), renormalised
+    over the tokens not ``blocked`` (B, V) where given."""
     temperature = sampling.temperature if sampling.temperature > 0 else 1.0
     scaled = logits / temperature  # (B, V)
+    if blocked is not None:
+        scaled = scaled.masked_fill(blocked, float("-inf"))
     logp_all = torch.log_softmax(scaled, dim=-1)
-    entropy = -(logp_all.exp() * logp_all).sum(-1)  # (B,)
+    entropy = -masked_plogp(logp_all).sum(-1)  # (B,)
     if sampling.temperature <= 0:
         tokens = scaled.argmax(-1)
     else:
@@ -209,6 +254,12 @@ def _sample(logits: torch.Tensor, sampling: SamplingParams, generator: torch.Gen
         tokens = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
     logp = logp_all.gather(-1, tokens[:, None]).squeeze(-1)
     return tokens, logp, entropy
+
+
+def masked_plogp(logp: torch.Tensor) -> torch.Tensor:
+    """p * log p elementwise, 0 where a token is masked out (log p = -inf), with a gradient
+    that stays finite there (no ``where`` over a NaN branch)."""
+    return logp.exp() * logp.masked_fill(torch.isneginf(logp), 0.0)
 
 
 def _hits_stop(tokenizer: Any, ids: list[int], stop: list[str]) -> bool:

@@ -2,7 +2,8 @@
 
 ``forward`` returns, for a :class:`~agentrl.trainer.samples.PackedBatch`, the log-probs of the
 taken tokens and the entropies under ``softmax(logits / T)`` -- the distribution the rollout
-sampled from -- and, with a value head, one value per step sample read at its last prompt token.
+sampled from, renormalised over the allowed tokens for steps decoded under ``rollout.constrain``
+-- and, with a value head, one value per step sample read at its last prompt token.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from agentrl.policies.hf import masked_plogp
 from agentrl.trainer.samples import PackedBatch
 
 __all__ = ["Actor"]
@@ -42,10 +44,14 @@ class Actor(nn.Module):
         selected = hidden[:, :-1][mask]  # (N, H): states that predict response tokens
         logits = self.model.get_output_embeddings()(selected).float()  # (N, V)
         logits = logits / (temperature if temperature > 0 else 1.0)
+        if batch.constrained is not None and batch.allowed_index is not None:
+            blocked = batch.constrained[:, None].expand_as(logits).clone()  # (N, V)
+            blocked[batch.allowed_index[:, 0], batch.allowed_index[:, 1]] = False
+            logits = logits.masked_fill(blocked, float("-inf"))
         logp_all = torch.log_softmax(logits, dim=-1)
         targets = batch.input_ids[:, 1:][mask]  # (N,)
         token_logp = logp_all.gather(-1, targets[:, None]).squeeze(-1)  # (N,)
-        token_entropy = -(logp_all.exp() * logp_all).sum(-1)  # (N,)
+        token_entropy = -masked_plogp(logp_all).sum(-1)  # (N,)
         logp = torch.zeros(mask.shape, dtype=token_logp.dtype, device=token_logp.device)
         entropy = torch.zeros_like(logp)
         logp = logp.masked_scatter(mask, token_logp)

@@ -130,7 +130,8 @@ class LocalTrainer:
             group_size=cfg.rollout.group_size, sampling=sampling_params(cfg),
             max_turns=cfg.rollout.max_turns, step_timeout_s=cfg.rollout.step_timeout_s,
             episode_timeout_s=cfg.rollout.episode_timeout_s, projection=cfg.rollout.projection,
-            projection_keep_names=cfg.rollout.projection_keep_names, progress=False)
+            projection_keep_names=cfg.rollout.projection_keep_names,
+            constrain=cfg.rollout.constrain, progress=False)
 
     # =========================================================================================
     # the run
@@ -298,7 +299,8 @@ class LocalTrainer:
         with self._autocast(), RolloutEngine(
                 self.env_factory, policy, builder, env_id=cfg.env.id, sampling=sampling,
                 max_turns=cfg.rollout.max_turns, projection=cfg.rollout.projection,
-                projection_keep_names=cfg.rollout.projection_keep_names) as engine:
+                projection_keep_names=cfg.rollout.projection_keep_names,
+                constrain=cfg.rollout.constrain) as engine:
             eps = engine.run(tasks[:n], seeds=list(range(n)), batch_id=f"{prefix}")
         stats = _rollout_stats(eps)
         return {f"{prefix}_{k}": v for k, v in stats.items()}

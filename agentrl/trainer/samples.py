@@ -2,7 +2,10 @@
 
 A step sample is ``prompt_ids + response_ids`` with a mask on the response tokens, the step's
 advantage, and the weight ``1 / steps`` of its episode (for ``episode-mean`` aggregation). Steps
-without token ids (scripted policies) are not trainable and are skipped.
+without token ids (scripted policies) are not trainable and are skipped. Steps decoded under
+``rollout.constrain`` carry the allowed token ids of each response position, and the batch
+carries them as a sparse mask, so the actor's log-probs are those of the same renormalised
+distribution the rollout sampled from.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class StepSample:
     value_target: float | None = None
     episode_index: int = 0
     step_index: int = 0
+    #: constrained decoding: allowed token ids per response position (see policies.constrain)
+    allowed: list[list[int]] | None = None
 
 
 @dataclass
@@ -40,11 +45,15 @@ class PackedBatch:
     last_prompt_index: torch.Tensor  # (B,): position of each prompt's last token
     advantages: torch.Tensor  # (B,)
     weights: torch.Tensor  # (B,)
+    #: constrained decoding, over the N response positions in row-major order: which positions
+    #: are constrained (N,) bool, and the allowed (position, token id) pairs (M, 2)
+    constrained: torch.Tensor | None = None
+    allowed_index: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> PackedBatch:
-        return PackedBatch(*(t.to(device) for t in (
+        return PackedBatch(*(t.to(device) if t is not None else None for t in (
             self.input_ids, self.attention_mask, self.response_mask, self.last_prompt_index,
-            self.advantages, self.weights)))
+            self.advantages, self.weights, self.constrained, self.allowed_index)))
 
 
 def step_samples(episodes: Sequence[Episode]) -> list[StepSample]:
@@ -64,7 +73,8 @@ def step_samples(episodes: Sequence[Episode]) -> list[StepSample]:
                 advantage=float(step.advantage), weight=1.0 / len(trainable),
                 old_logprobs=step.logprobs,
                 value_target=(float(step.advantage) + float(value)) if value is not None
-                else None, episode_index=e, step_index=t))
+                else None, episode_index=e, step_index=t,
+                allowed=step.extra.get("allowed_ids")))
     return out
 
 
@@ -83,6 +93,31 @@ def pack(samples: Sequence[StepSample], pad_id: int) -> PackedBatch:
         attention[i, : p + r] = 1
         response[i, p - 1: p - 1 + r] = 1.0  # logits at p-1.. predict the response tokens
         last_prompt[i] = p - 1
+    constrained, allowed_index = _allowed_mask(samples)
     return PackedBatch(input_ids, attention, response, last_prompt,
                        torch.tensor([s.advantage for s in samples], dtype=torch.float32),
-                       torch.tensor([s.weight for s in samples], dtype=torch.float32))
+                       torch.tensor([s.weight for s in samples], dtype=torch.float32),
+                       constrained, allowed_index)
+
+
+def _allowed_mask(samples: Sequence[StepSample]
+                  ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The sparse mask of constrained samples over the flattened response positions."""
+    if not any(s.allowed for s in samples):
+        return None, None
+    flags: list[bool] = []
+    pairs: list[tuple[int, int]] = []
+    for s in samples:
+        r = len(s.response_ids)
+        if s.allowed and len(s.allowed) != r:
+            raise ValueError(f"step sample has {len(s.allowed)} allowed-token sets for {r} "
+                             "response tokens")
+        for j in range(r):
+            pos = len(flags)
+            if s.allowed:
+                flags.append(True)
+                pairs.extend((pos, int(tok)) for tok in s.allowed[j])
+            else:
+                flags.append(False)
+    return (torch.tensor(flags, dtype=torch.bool),
+            torch.tensor(pairs, dtype=torch.long).reshape(-1, 2))

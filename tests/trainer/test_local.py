@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,34 @@ def test_bf16_autocast_runs_rollout_and_update(tmp_path: Path) -> None:
     stats = trainer.update(episodes, 0)
     assert torch.isfinite(torch.tensor(stats["pg_loss"])) and stats["samples"] > 0
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+
+
+def test_constrained_rollout_logprobs_are_what_the_trainer_recomputes(tmp_path: Path) -> None:
+    """``rollout.constrain``: every action is admissible, each step records its allowed token
+    sets, and the trainer's recomputed (masked) log-probs equal the rollout's, so PPO's ratio
+    is exact; an update on them is finite."""
+    from agentrl.trainer.samples import step_samples
+
+    _config(tmp_path, "constrain", 1, final=False)
+    trainer = LocalTrainer(load_config(tmp_path / "constrain.yaml",
+                                       ["rollout.constrain=true", "trainer.sft.epochs=1",
+                                        "trainer.minibatch_size=1000", "trainer.ppo_epochs=1"]),
+                           progress=False, log=lambda *_: None)
+    episodes = trainer.rollout(0)
+    steps = [s for e in episodes for s in e.steps]
+    assert steps and all(s.action in ("left", "right") and s.valid for s in steps)
+    assert all(len(s.extra["allowed_ids"]) == len(s.response_ids) for s in steps)
+    trainer.assign_credit(episodes)
+    samples = step_samples(episodes)
+    recorded = [list(s.old_logprobs or []) for s in samples]
+    trainer._old_and_ref_logprobs(samples, trainer.cfg.rollout.temperature)
+    for s, rec in zip(samples, recorded, strict=True):
+        assert s.old_logprobs == pytest.approx(rec, abs=1e-4)
+    # the first token chooses between "left" and "right": a real choice with a real log-prob
+    assert any(s.old_logprobs and s.old_logprobs[0] < -1e-3 for s in samples)
+    stats = trainer.update(episodes, 0)  # one minibatch: the ratio is measured before the step
+    assert math.isfinite(stats["pg_loss"]) and math.isfinite(stats["grad_norm"])
+    assert stats["ratio_max"] == pytest.approx(1.0, abs=1e-4) and stats["grad_norm"] > 0
 
 
 def test_skip_zero_advantage_leaves_out_samples_without_gradient(tmp_path: Path) -> None:

@@ -682,10 +682,20 @@ def run(plan: Plan, on_result: Callable[[dict[str, Any]], None] | None = None
     return runs, failures
 
 
+def ordered_by_seed(runs: dict[str, dict[str, dict[str, Any]]]
+                    ) -> dict[str, dict[str, dict[str, Any]]]:
+    """``runs[setup][method]`` with the seeds in numeric order (parallel units finish in any
+    order; the per-seed columns and curves follow this order)."""
+    return {setup: {method: dict(sorted(by_seed.items(), key=lambda kv: int(kv[0])))
+                    for method, by_seed in methods.items()}
+            for setup, methods in runs.items()}
+
+
 def build_result(plan: Plan, runs: dict[str, dict[str, dict[str, Any]]], failures: list[str],
                  estimate: dict[str, float], started: float) -> dict[str, Any]:
     from benchmarks.model_speed import machine_info
 
+    runs = ordered_by_seed(runs)
     return {
         "benchmark": "learning",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -844,6 +854,7 @@ def report(path: Path) -> str | None:
     unknown = [n for n in names if n not in COMPARISONS]
     if unknown:
         return f"--report: {path} names unknown comparisons {unknown}; known: {list(COMPARISONS)}"
+    result["runs"] = runs = ordered_by_seed(runs)
     result["comparisons"] = summarize(runs, [COMPARISONS[n] for n in names])
     write_outputs(result, path)
     _say(f"rebuilt {path.with_suffix('.md')} and the plots from {path}")

@@ -314,6 +314,12 @@ def test_merge_keeps_the_setups_not_run_again(tmp_path: Path) -> None:
     assert {r["method"]: r["sampled"]["successes"] for r in tools["rows"]} == {
         "sft": 0, "gated": 10, "ungated": 20}
     assert len(result["comparisons"]) == 3
+    # seeds that finished out of order (parallel units) are reported in seed order
+    shuffled = {"tools": {m: {"2": _seed_run(2, 30, 5), "0": _seed_run(0, 10, 5)}
+                          for m in ("sft", "gated", "ungated")}}
+    ordered = learning.build_result(plan, shuffled, [], {"total": 1.0}, 0.0)
+    assert list(ordered["runs"]["tools"]["gated"]) == ["0", "2"]
+    assert ordered["comparisons"][0]["rows"][0]["sampled"]["seed_success"] == [0.1, 0.3]
 
     other_seeds = learning.Plan(seeds=[0, 1], comparisons=plan.comparisons,
                                 budgets=plan.budgets, test_episodes=100, max_iterations=5,

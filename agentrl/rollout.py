@@ -28,6 +28,7 @@ from typing import Any
 import gymnasium as gym
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agentrl.errors import UserError
 from agentrl.policies.base import Generation, Policy, PolicyInput, SamplingParams
 from agentrl.prompting import PromptBuilder
 from agentrl.types import Episode, Step, Task
@@ -79,13 +80,18 @@ def is_admissible(action: str, admissible: Sequence[str]) -> bool:
     if action in admissible:
         return True
     for entry in admissible:
-        open_at, close_at = entry.find("<"), entry.rfind(">")
-        if 0 <= open_at < close_at:
+        if _is_template(entry):
+            open_at, close_at = entry.find("<"), entry.rfind(">")
             head, tail = entry[:open_at], entry[close_at + 1:]
             if (len(action) > len(head) + len(tail) and action.startswith(head)
                     and action.endswith(tail)):
                 return True
     return False
+
+
+def _is_template(entry: str) -> bool:
+    """An admissible entry with a ``<placeholder>``, such as WebShop's ``search[<query>]``."""
+    return 0 <= entry.find("<") < entry.rfind(">")
 
 
 @dataclass
@@ -133,6 +139,9 @@ class RolloutEngine:
                  episode_timeout_s: float = 1800.0, projection: bool = False,
                  projection_keep_names: bool = False, constrain: bool = False,
                  progress: bool = False) -> None:
+        if constrain and getattr(policy, "ignores_choices", False):
+            raise UserError(f"policy {policy.name} cannot constrain decoding to the admissible "
+                            "actions; use an hf policy or set rollout.constrain=false")
         self.env_factory = env_factory
         self.policy = policy
         self.builder = builder
@@ -340,7 +349,7 @@ def _choices(info: dict[str, Any]) -> list[str] | None:
     admissible = info.get("admissible_actions")
     if not admissible or not all(isinstance(a, str) for a in admissible):
         return None
-    if any(0 <= a.find("<") < a.rfind(">") for a in admissible):
+    if any(_is_template(a) for a in admissible):
         return None
     return list(admissible)
 

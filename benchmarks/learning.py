@@ -801,7 +801,9 @@ def main(argv: list[str] | None = None) -> None:
     if isinstance(previous, str):
         parser.error(previous)
     jobs = min(args.jobs, len(plan.seeds) * len(plan.setups()))
-    estimate = wall_estimate(plan, jobs)
+    per_seed = estimate_minutes(_estimate_inputs(plan), 1)
+    units = parallel_units(plan, per_seed)
+    estimate = wall_estimate(plan, jobs, per_seed)
     _say("estimated minutes on a quiet 2-core CPU: " + ", ".join(
         f"{k} {v:.0f}" for k, v in estimate.items() if k != "total")
         + (f" (one process); wall with --jobs {jobs}: " if jobs > 1 else "; total ")
@@ -811,7 +813,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     path = Path(args.out)
     if jobs > 1:
-        runs, failures = run_parallel(args, plan, jobs, path)
+        runs, failures = run_parallel(args, plan, jobs, path, units)
     else:
         def checkpoint(runs: dict[str, dict[str, dict[str, Any]]]) -> None:
             # with --merge the kept setups are written too, so stopping loses none of them
@@ -921,49 +923,35 @@ def parallel_units(plan: Plan, minutes_per_seed: dict[str, float]) -> list[tuple
                   key=lambda u: (-minutes_per_seed.get(u[0], 0.0), plan.seeds.index(u[1])))
 
 
-def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path
+def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path,
+                 units: Sequence[tuple[str, int]]
                  ) -> tuple[dict[str, dict[str, dict[str, Any]]], list[str]]:
-    """Run every (setup, seed) unit in its own child process, at most ``jobs`` at a time,
-    the longest setups first (each child writes ``<out>.part-SETUP-SEED.json``), then merge
-    their runs and failures. Every run is independent of the others (own run directory, seeded
-    from its seed), so the numbers are those of a sequential run; only the wall time changes."""
+    """Run every (setup, seed) unit in its own child process, at most ``jobs`` at a time, in
+    the order of ``units`` (:func:`parallel_units`: the longest setups first; each child writes
+    ``<out>.part-SETUP-SEED.json``), then merge their runs and failures. Every run is independent
+    of the others (own run directory, seeded from its seed), so the numbers are those of a
+    sequential run; only the wall time changes."""
     import subprocess
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    per_seed = estimate_minutes(_estimate_inputs(plan), 1)
-    units = parallel_units(plan, per_seed)
     parts = {u: path.with_name(f"{path.stem}.part-{u[0]}-{u[1]}.json") for u in units}
-    codes: dict[tuple[str, int], int] = {}
-    lock = threading.Lock()
-    pending = list(units)
 
-    def worker() -> None:
-        while True:
-            with lock:
-                if not pending:
-                    return
-                setup, seed = unit = pending.pop(0)
-                _say(f"{setup} seed {seed} -> {parts[unit].name} "
-                     f"({len(units) - len(pending)} of {len(units)})")
-            comparisons = [c.name for c in plan.comparisons if c.setup == setup]
-            argv = [sys.executable, "-m", "benchmarks.learning", "--seeds", str(seed),
-                    "--comparisons", *comparisons,
-                    "--budget-steps", str(args.budget_steps),
-                    "--tools-budget-steps", str(args.tools_budget_steps),
-                    "--test-episodes", str(args.test_episodes),
-                    "--max-iterations", str(args.max_iterations), "--runs", args.runs,
-                    "--threads", str(args.threads), "--out", str(parts[unit]),
-                    *(f"--set={item}" for item in args.set),
-                    *(["--quick"] if args.quick else [])]
-            code = subprocess.run(argv, cwd=ROOT).returncode
-            with lock:
-                codes[unit] = code
+    def child(k: int, unit: tuple[str, int]) -> int:
+        setup, seed = unit
+        _say(f"{setup} seed {seed} -> {parts[unit].name} ({k + 1} of {len(units)})")
+        argv = [sys.executable, "-m", "benchmarks.learning", "--seeds", str(seed),
+                "--comparisons", *(c.name for c in plan.comparisons if c.setup == setup),
+                "--budget-steps", str(args.budget_steps),
+                "--tools-budget-steps", str(args.tools_budget_steps),
+                "--test-episodes", str(args.test_episodes),
+                "--max-iterations", str(args.max_iterations), "--runs", args.runs,
+                "--threads", str(args.threads), "--out", str(parts[unit]),
+                *(f"--set={item}" for item in args.set), *(["--quick"] if args.quick else [])]
+        return subprocess.run(argv, cwd=ROOT).returncode
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # the pool starts queued units in order as workers free up: the list scheduling of schedule()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        codes = dict(zip(units, pool.map(child, range(len(units)), units), strict=True))
     runs: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in plan.setups()}
     failures: list[str] = []
     for unit in units:
@@ -982,13 +970,16 @@ def run_parallel(args: argparse.Namespace, plan: Plan, jobs: int, path: Path
     return runs, failures
 
 
-def wall_estimate(plan: Plan, jobs: int) -> dict[str, float]:
+def wall_estimate(plan: Plan, jobs: int, per_seed: dict[str, float] | None = None
+                  ) -> dict[str, float]:
     """Minutes per setup (all seeds, one process) and ``total``: the wall time with ``jobs``
-    parallel processes, by :func:`schedule` over the units :func:`run_parallel` runs."""
-    inputs = _estimate_inputs(plan)
-    out = estimate_minutes(inputs, len(plan.seeds))
+    parallel processes, by :func:`schedule` over the units :func:`run_parallel` runs.
+    ``per_seed``: the minutes of one seed per setup (``estimate_minutes(..., 1)``), when known."""
+    per_seed = per_seed if per_seed is not None else estimate_minutes(_estimate_inputs(plan), 1)
+    out = {name: minutes * len(plan.seeds) for name, minutes in per_seed.items()
+           if name != "total"}
+    out["total"] = sum(out.values())
     if jobs > 1:
-        per_seed = estimate_minutes(inputs, 1)
         units = parallel_units(plan, per_seed)
         out["total"] = schedule([per_seed[setup] for setup, _ in units], jobs)[1]
     return out

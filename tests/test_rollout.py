@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 import agentrl
 from agentrl.policies import SamplingParams, make_policy
 from agentrl.policies.hf import HFPolicy
@@ -225,3 +227,21 @@ def test_random_policy_draws_fresh_actions_each_turn() -> None:
     assert len(set(draws)) > 5  # not the same draw every turn
     again = make_policy("random", seed=0)
     assert [again.act(item, params)[0].text for _ in range(10)] == draws  # but reproducible
+
+
+def test_constrained_rollout_refuses_a_policy_that_ignores_choices() -> None:
+    from agentrl.errors import UserError
+    from agentrl.policies.openai_compat import OpenAIPolicy
+
+    class Served(OpenAIPolicy):
+        def __init__(self) -> None:  # no client: the refusal comes before any request
+            pass
+
+    with pytest.raises(UserError, match="policy openai cannot constrain decoding"):
+        RolloutEngine(lambda: Walk(), Served(), PromptBuilder(), env_id="test/Walk-v0",
+                      constrain=True)
+    # scripted policies act admissibly anyway: accepted
+    with RolloutEngine(lambda: Walk(), make_policy("expert"), PromptBuilder(),
+                       env_id="test/Walk-v0", constrain=True) as engine:
+        episodes = engine.run(Walk().tasks("train")[:2])
+    assert all(e.success for e in episodes)

@@ -9,6 +9,10 @@ A :class:`Generation` of a model policy carries the exact token ids the model co
 (``prompt_ids``) and generated (``response_ids``) and the log-probabilities of the generated
 tokens under the sampling distribution (``logprobs``); training samples are built from these ids,
 never from re-tokenised text.
+
+An input's ``choices`` (``rollout.constrain``) are the actions a model policy may decode; a
+backend that cannot restrict its sampling sets the class attribute ``ignores_choices = True``
+and a constrained rollout refuses it instead of silently sampling free text.
 """
 
 from __future__ import annotations

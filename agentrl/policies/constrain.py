@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ActionTrie"]
+import torch
+
+__all__ = ["ActionTrie", "blocked_mask", "sparse_allowed"]
 
 _END = -1  # key of the action text stored at the node after the action's last token
 
@@ -50,6 +52,12 @@ class ActionTrie:
         ids = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
         return cls(texts, [[*i, end_id] for i in ids])
 
+    @staticmethod
+    def next_tokens(node: dict[int, Any]) -> list[int]:
+        """The token ids that continue from ``node`` (sorted; [] once an action is complete).
+        Decoding walks the tree node by node from :attr:`root`, one child per sampled token."""
+        return sorted(k for k in node if k != _END)
+
     def _node(self, prefix: Sequence[int]) -> dict[int, Any] | None:
         node = self.root
         for tok in prefix:
@@ -62,7 +70,7 @@ class ActionTrie:
         """The token ids that continue ``prefix`` towards some action (sorted; [] when the
         prefix is complete or leaves the tree)."""
         node = self._node(prefix)
-        return sorted(k for k in node if k != _END) if node else []
+        return self.next_tokens(node) if node else []
 
     def action(self, ids: Sequence[int]) -> str | None:
         """The action whose complete token ids are ``ids``, else None."""
@@ -71,3 +79,24 @@ class ActionTrie:
 
     def __bool__(self) -> bool:
         return bool(self.root)
+
+
+def sparse_allowed(positions: Sequence[Sequence[int] | None]
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The allowed token sets of ``positions`` (None: unconstrained) as tensors: which positions
+    are constrained (N,) bool, and the allowed (position, token id) pairs (M, 2) long."""
+    flags = [allow is not None for allow in positions]
+    pairs = [(n, int(tok)) for n, allow in enumerate(positions) if allow is not None
+             for tok in allow]
+    return (torch.tensor(flags, dtype=torch.bool),
+            torch.tensor(pairs, dtype=torch.long).reshape(-1, 2))
+
+
+def blocked_mask(constrained: torch.Tensor, allowed_index: torch.Tensor, vocab: int
+                 ) -> torch.Tensor:
+    """(N, vocab) bool, True for the tokens a constrained position may not take (the logits to
+    set to -inf); unconstrained positions block nothing. The one mask both sampling
+    (``policies.hf``) and the trainer's log-probs (``trainer.actor``) use."""
+    blocked = constrained[:, None].expand(-1, vocab).clone()
+    blocked[allowed_index[:, 0], allowed_index[:, 1]] = False
+    return blocked

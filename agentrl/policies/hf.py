@@ -25,7 +25,7 @@ import torch
 
 from agentrl.errors import UserError
 from agentrl.policies.base import Generation, PolicyInput, SamplingParams
-from agentrl.policies.constrain import ActionTrie
+from agentrl.policies.constrain import ActionTrie, blocked_mask, sparse_allowed
 
 __all__ = ["HFPolicy", "chat_ids", "check_model_path", "pick_device", "sequence_logprobs"]
 
@@ -188,18 +188,20 @@ class HFPolicy:
         ids: list[list[int]] = [[] for _ in range(batch)]
         lps: list[list[float]] = [[] for _ in range(batch)]
         ents: list[list[float]] = [[] for _ in range(batch)]
+        # constrained rows walk their action tree one node per sampled token
+        nodes: list[Any] = [t.root if t is not None else None for t in tries or [None] * batch]
         for _ in range(sampling.max_new_tokens):
             blocked = None
             if tries is not None:
-                blocked = torch.zeros(logits.shape, dtype=torch.bool, device=self.device)
-                for i, trie in enumerate(tries):
-                    if trie is None or done[i]:
-                        continue
-                    allow = trie.allowed(ids[i])
-                    blocked[i] = True
-                    blocked[i, allow] = False
-                    if allowed_out is not None:
+                step_allowed = [ActionTrie.next_tokens(nodes[i])
+                                if nodes[i] is not None and not done[i] else None
+                                for i in range(batch)]
+                for i, allow in enumerate(step_allowed):
+                    if allow is not None and allowed_out is not None:
                         allowed_out[i].append(allow)
+                flags, pairs = sparse_allowed(step_allowed)
+                blocked = blocked_mask(flags.to(self.device), pairs.to(self.device),
+                                       logits.shape[-1])
             tokens, logp, entropy = _sample(logits, sampling, generator, blocked)  # (B,) each
             tok_list, lp_list, ent_list = tokens.tolist(), logp.tolist(), entropy.tolist()
             for i in range(batch):
@@ -208,10 +210,12 @@ class HFPolicy:
                 ids[i].append(tok_list[i])
                 lps[i].append(lp_list[i])
                 ents[i].append(ent_list[i])
+                if nodes[i] is not None:
+                    nodes[i] = nodes[i][tok_list[i]]
                 if tok_list[i] in self.eos_ids or (
                         sampling.stop and _hits_stop(self.tokenizer, ids[i], sampling.stop)):
                     done[i] = True
-                elif tries is not None and tries[i] is not None and not tries[i].allowed(ids[i]):
+                elif nodes[i] is not None and not ActionTrie.next_tokens(nodes[i]):
                     done[i] = True  # the action is complete (its end token is not an eos id)
             if all(done):
                 break

@@ -30,6 +30,8 @@ class OpenAIPolicy:
     """
 
     name = "openai"
+    #: it samples without ``PolicyInput.choices``: a rollout with ``constrain`` refuses it
+    ignores_choices = True
 
     def __init__(self, arg: str | None = None, *, api_key: str | None = None,
                  max_retries: int = 4, timeout_s: float = 120.0, concurrency: int = 8,

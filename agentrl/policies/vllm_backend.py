@@ -23,6 +23,8 @@ class VLLMPolicy:
     """A vLLM ``LLM`` engine used as a policy."""
 
     name = "vllm"
+    #: it samples without ``PolicyInput.choices``: a rollout with ``constrain`` refuses it
+    ignores_choices = True
 
     def __init__(self, arg: str | None = None, *, gpu_memory_utilization: float = 0.5,
                  dtype: str = "auto", **options: Any) -> None:

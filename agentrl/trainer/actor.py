@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from agentrl.policies.constrain import blocked_mask
 from agentrl.policies.hf import masked_plogp
 from agentrl.trainer.samples import PackedBatch
 
@@ -45,8 +46,7 @@ class Actor(nn.Module):
         logits = self.model.get_output_embeddings()(selected).float()  # (N, V)
         logits = logits / (temperature if temperature > 0 else 1.0)
         if batch.constrained is not None and batch.allowed_index is not None:
-            blocked = batch.constrained[:, None].expand_as(logits).clone()  # (N, V)
-            blocked[batch.allowed_index[:, 0], batch.allowed_index[:, 1]] = False
+            blocked = blocked_mask(batch.constrained, batch.allowed_index, logits.shape[-1])
             logits = logits.masked_fill(blocked, float("-inf"))
         logp_all = torch.log_softmax(logits, dim=-1)
         targets = batch.input_ids[:, 1:][mask]  # (N,)

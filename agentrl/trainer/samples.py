@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from agentrl.policies.constrain import sparse_allowed
 from agentrl.types import Episode
 
 __all__ = ["PackedBatch", "StepSample", "pack", "step_samples"]
@@ -105,19 +106,11 @@ def _allowed_mask(samples: Sequence[StepSample]
     """The sparse mask of constrained samples over the flattened response positions."""
     if not any(s.allowed for s in samples):
         return None, None
-    flags: list[bool] = []
-    pairs: list[tuple[int, int]] = []
+    positions: list[list[int] | None] = []
     for s in samples:
         r = len(s.response_ids)
         if s.allowed and len(s.allowed) != r:
             raise ValueError(f"step sample has {len(s.allowed)} allowed-token sets for {r} "
                              "response tokens")
-        for j in range(r):
-            pos = len(flags)
-            if s.allowed:
-                flags.append(True)
-                pairs.extend((pos, int(tok)) for tok in s.allowed[j])
-            else:
-                flags.append(False)
-    return (torch.tensor(flags, dtype=torch.bool),
-            torch.tensor(pairs, dtype=torch.long).reshape(-1, 2))
+        positions.extend(s.allowed if s.allowed else [None] * r)
+    return sparse_allowed(positions)

@@ -11,6 +11,11 @@ no admissible-action list), a byte-level BPE tokenizer trained on them
   quickstart's ``max_new_tokens``; tokens/s counts generated tokens, the prompt prefill is inside
   the time. An untrained model rarely samples the end-of-turn token, so nearly every response
   runs to ``max_new_tokens``; actions/s is reported next to it.
+- **constrained generation** (``rollout.constrain``): the same, with each prompt's decoding
+  restricted to 30 actions (its own expert action and 29 other distinct demonstration actions,
+  about the size of a household admissible list): tokens/s and actions/s, to compare with free
+  generation; the trainer numbers are measured on constrained samples too (``*_constrained``:
+  the allowed-token mask in the log-prob pass and the update).
 - **trainer**: the local trainer's update on packed step samples (:mod:`agentrl.trainer.samples`)
   through :class:`agentrl.trainer.actor.Actor`: the no-grad log-prob pass that recomputes the
   old log-probs, and a PPO-clip step (forward, :func:`~agentrl.trainer.losses.ppo_clip_loss`,
@@ -126,13 +131,20 @@ def build_fixture(config: str, episodes: int, seed: int = 0) -> dict[str, Any]:
     model = build_tiny_model(tokenizer, seed=seed, **spec)
     torch.manual_seed(seed)
     pairs = demo_tensors(tokenizer, demos)
+    actions = sorted({d.action for d in demos})
+    choices = []
+    for d in demos:  # 30 choices per prompt: its own action and 29 others
+        others = [a for a in actions if a != d.action]
+        choices.append([d.action, *rng.sample(others, min(29, len(others)))])
     return {"cfg": cfg, "tokenizer": tokenizer, "model": model, "pairs": pairs,
-            "spec": spec, "demos": len(demos)}
+            "choices": choices, "spec": spec, "demos": len(demos)}
 
 
 def bench_generation(fixture: dict[str, Any], batch_sizes: Sequence[int], repeats: int,
-                     max_new_tokens: int) -> dict[str, Any]:
-    """Generated tokens/s and actions/s of ``HFPolicy.generate_ids`` per batch size."""
+                     max_new_tokens: int, constrained: bool = False) -> dict[str, Any]:
+    """Generated tokens/s and actions/s of ``HFPolicy.generate_ids`` per batch size (with
+    ``constrained``, each prompt decodes only its ``fixture["choices"]``; building the prefix
+    trees is inside the time)."""
     from agentrl.policies.base import SamplingParams
     from agentrl.policies.hf import HFPolicy
 
@@ -151,7 +163,11 @@ def bench_generation(fixture: dict[str, Any], batch_sizes: Sequence[int], repeat
             batch = [prompts[(start + i) % len(prompts)] for i in range(b)]
             sampling = SamplingParams(temperature=1.0, max_new_tokens=max_new_tokens,
                                       seed=1000 + r)
-            ids, _, _ = policy.generate_ids(batch, sampling)
+            tries = None
+            if constrained:
+                tries = [policy.trie(fixture["choices"][(start + i) % len(prompts)])
+                         for i in range(b)]
+            ids, _, _ = policy.generate_ids(batch, sampling, tries=tries)
             n = sum(len(x) for x in ids)
             if r >= 0:
                 tokens.append(n)
@@ -167,8 +183,9 @@ def bench_generation(fixture: dict[str, Any], batch_sizes: Sequence[int], repeat
 
 
 def bench_trainer(fixture: dict[str, Any], minibatches: int, repeats: int,
-                  minibatch_size: int) -> dict[str, Any]:
-    """Samples/s of the old-log-prob pass and of PPO-clip update steps on packed samples."""
+                  minibatch_size: int, constrained: bool = False) -> dict[str, Any]:
+    """Samples/s of the old-log-prob pass and of PPO-clip update steps on packed samples
+    (with ``constrained``, each sample carries the allowed-token sets of its choices)."""
     import torch
 
     from agentrl.trainer.actor import Actor
@@ -183,6 +200,13 @@ def bench_trainer(fixture: dict[str, Any], minibatches: int, repeats: int,
     rng = random.Random(0)
     samples = [StepSample(prompt_ids=p, response_ids=r, advantage=rng.choice((-1.0, 1.0)),
                           weight=1.0 / 6) for p, r in fixture["pairs"]]
+    if constrained:
+        from agentrl.policies.constrain import ActionTrie
+
+        tokenizer = fixture["tokenizer"]
+        for s, choices in zip(samples, fixture["choices"], strict=True):
+            trie = ActionTrie.build(tokenizer, choices, tokenizer.eos_token_id)
+            s.allowed = [trie.allowed(s.response_ids[:j]) for j in range(len(s.response_ids))]
     size = minibatch_size
 
     def minibatch(r: int, i: int) -> list[StepSample]:
@@ -254,11 +278,20 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(n)
         generation = bench_generation({**fixture, "threads": n}, args.batch_sizes, args.repeats,
                                       args.max_new_tokens or cfg.policy.max_new_tokens)
+        constrained = bench_generation({**fixture, "threads": n}, args.batch_sizes,
+                                       args.repeats,
+                                       args.max_new_tokens or cfg.policy.max_new_tokens,
+                                       constrained=True)
         # the update changes the weights: train a copy, so every thread count sees one model
+        size = args.minibatch_size or cfg.trainer.minibatch_size
         trainer = bench_trainer({**fixture, "model": copy.deepcopy(fixture["model"])},
-                                args.minibatches, args.repeats,
-                                args.minibatch_size or cfg.trainer.minibatch_size)
-        runs.append({"threads": n, "generation": generation, "trainer": trainer})
+                                args.minibatches, args.repeats, size)
+        masked = bench_trainer({**fixture, "model": copy.deepcopy(fixture["model"])},
+                               args.minibatches, args.repeats, size, constrained=True)
+        trainer["logprob_pass_samples_per_s_constrained"] = masked["logprob_pass_samples_per_s"]
+        trainer["update_samples_per_s_constrained"] = masked["update_samples_per_s"]
+        runs.append({"threads": n, "generation": generation,
+                     "generation_constrained": constrained, "trainer": trainer})
     params = sum(p.numel() for p in fixture["model"].parameters())
     result = {
         "benchmark": "model_speed",
@@ -281,9 +314,18 @@ def main(argv: list[str] | None = None) -> None:
         t = f"{run['threads']} thread{'s' if run['threads'] > 1 else ''}"
         rows += [(f"{t}: generation, batch {b['batch_size']}: tokens/s", b["tokens_per_s"])
                  for b in run["generation"]["batches"].values()]
+        for b in run["generation_constrained"]["batches"].values():
+            rows += [(f"{t}: constrained generation, batch {b['batch_size']}: tokens/s",
+                      b["tokens_per_s"]),
+                     (f"{t}: constrained generation, batch {b['batch_size']}: actions/s",
+                      b["actions_per_s"])]
         rows += [(f"{t}: trainer log-prob pass samples/s",
                   run["trainer"]["logprob_pass_samples_per_s"]),
-                 (f"{t}: trainer PPO update samples/s", run["trainer"]["update_samples_per_s"])]
+                 (f"{t}: trainer PPO update samples/s", run["trainer"]["update_samples_per_s"]),
+                 (f"{t}: trainer log-prob pass samples/s, constrained",
+                  run["trainer"]["logprob_pass_samples_per_s_constrained"]),
+                 (f"{t}: trainer PPO update samples/s, constrained",
+                  run["trainer"]["update_samples_per_s_constrained"])]
     for name, s in rows:
         table.add_row(name, f"{s['median']:.1f}", f"{s['min']:.1f} - {s['max']:.1f}",
                       f"{s['iqr'][0]:.1f} - {s['iqr'][1]:.1f}")

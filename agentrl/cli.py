@@ -214,13 +214,18 @@ def train_cmd(
     trainer = LocalTrainer(cfg, resume=resume is not None, log=console.print)
     results = trainer.fit()
     table = Table(title=f"held-out evaluation ({cfg.output.dir}/final_eval.json)")
-    for col in ("model/split/decoding", "success", "reward", "steps", "episodes"):
+    for col in ("model/split/decoding", "success", "95% CI", "pass@k", "reward", "steps",
+                "tasks x samples"):
         table.add_column(col)
     for key, row in results.items():
         if key == "last_iteration":
             continue
-        table.add_row(key, f"{row['success']:.3f}", f"{row['reward']:.3f}",
-                      f"{row['steps']:.1f}", f"{row['episodes']:.0f}")
+        lo, hi = row["ci95"]
+        pass_k = (f"{row['pass_at_k']:.3f} (k={row['samples']:.0f})" if "pass_at_k" in row
+                  else "")
+        table.add_row(key, f"{row['success']:.3f}", f"[{lo:.3f}, {hi:.3f}]", pass_k,
+                      f"{row['reward']:.3f}", f"{row['steps']:.1f}",
+                      f"{row['tasks']:.0f} x {row['samples']:.0f}")
     console.print(table)
 
 

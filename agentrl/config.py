@@ -281,7 +281,10 @@ class EvalConfig(Section):
 
     splits: list[str] = Field(default_factory=lambda: ["test"],
                               description="Splits evaluated at the end.")
-    episodes: int = Field(100, ge=1, description="Episodes per evaluated split.")
+    episodes: int = Field(100, ge=1, description="Tasks per evaluated split (the first N).")
+    samples: int = Field(1, ge=1, description="Episodes per task in sampled (temperature > 0) "
+                                              "evaluations: success is their mean, with pass@k "
+                                              "and an interval over tasks; greedy plays one.")
     every: int = Field(10, ge=0, description="Iterations between evaluations (0: only at end).")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
     final: bool = Field(True, description="At the end of training, evaluate the SFT-only and "

@@ -15,7 +15,9 @@ Metrics (all computed by pure functions over :class:`~agentrl.types.Episode` rec
 
   Unlike the normal ("Wald") interval it stays inside [0, 1] and is not degenerate at 0 or n
   successes, which is where agent evaluations often are. With ``k > 1`` samples per task the
-  episodes of a task are correlated, so the interval is then somewhat too narrow.
+  episodes of a task are correlated, so the interval is then somewhat too narrow;
+  :func:`clustered_interval` widens it by the design effect (the trainer's final evaluation
+  uses it).
 - **pass@k** with the unbiased estimator of Chen et al. (2021), "Evaluating Large Language Models
   Trained on Code", arXiv 2107.03374: a task sampled ``n`` times with ``c`` successes has
   ``pass@k = 1 - C(n - c, k) / C(n, k)`` (the probability that ``k`` samples drawn without
@@ -50,6 +52,7 @@ from agentrl.types import Episode, EpisodeWriter, Task
 __all__ = [
     "Z95",
     "Benchmark",
+    "clustered_interval",
     "evaluate",
     "evaluate_benchmarks",
     "known_suites",
@@ -95,7 +98,44 @@ def wilson_interval(successes: int, n: int, *, z: float = Z95) -> tuple[float, f
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return 0.0, 1.0
-    p = successes / n
+    return _wilson(successes / n, n, z)
+
+
+def clustered_interval(per_task: Sequence[tuple[int, int]], *, z: float = Z95
+                       ) -> tuple[float, float]:
+    """Interval of the success rate of tasks played several times each, ``(n, c)`` per task.
+
+    The episodes of one task are correlated (the same world), so a binomial interval over all
+    episodes is too narrow. This takes the Wilson interval at the *effective* sample size
+    ``n_eff = p (1 - p) / SE^2`` (Kish's design effect; L. Kish, *Survey Sampling*, 1965), where
+    ``p = sum(c) / sum(n)`` and ``SE`` is the standard error of that ratio over tasks as
+    clusters, ``SE^2 = sum((c_i - p n_i)^2) / (T (T - 1) nbar^2)`` for ``T`` tasks of mean size
+    ``nbar``. ``n_eff`` is kept between ``T`` (every task all-or-nothing) and ``sum(n)``
+    (independent episodes). One episode per task gives the plain Wilson interval.
+
+    >>> clustered_interval([(1, 1)] * 5 + [(1, 0)] * 5) == wilson_interval(5, 10)
+    True
+    >>> lo, hi = clustered_interval([(4, 4)] * 5 + [(4, 0)] * 5)  # all-or-nothing tasks
+    >>> (round(lo, 4), round(hi, 4)) == tuple(round(x, 4) for x in wilson_interval(5, 10))
+    True
+    """
+    rows = [(n, c) for n, c in per_task if n > 0]
+    total = sum(n for n, _ in rows)
+    hits = sum(c for _, c in rows)
+    if not 0 <= hits <= total:
+        raise ValueError(f"need 0 <= successes <= episodes per task, got {per_task}")
+    tasks = len(rows)
+    if tasks < 2 or all(n == 1 for n, _ in rows) or hits in (0, total):
+        return wilson_interval(hits, total, z=z)
+    p = hits / total
+    nbar = total / tasks
+    var = sum((c - p * n) ** 2 for n, c in rows) / (tasks * (tasks - 1) * nbar * nbar)
+    n_eff = float(total) if var <= 0 else min(float(total), max(float(tasks),
+                                                                  p * (1 - p) / var))
+    return _wilson(p, n_eff, z)
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
     z2 = z * z
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom

@@ -312,7 +312,9 @@ def _model_speed(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _quickstart(d: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(f"held-out success sampled, SFT -> RL (mean of {len(d['seeds'])} seeds)",
+    k = d["seeds"][0].get("sft_sampled_samples", 1) if d["seeds"] else 1
+    return [(f"held-out success sampled ({k} per task), SFT -> RL "
+             f"(mean of {len(d['seeds'])} seeds)",
              f"{_f(d['sft_sampled_mean'])} -> {_f(d['final_sampled_mean'])} "
              f"(gain {d['gain_sampled_mean']:+.3f})"),
             ("held-out success greedy, SFT -> RL",

@@ -9,7 +9,8 @@ CPU, and held-out test success after RL >= SFT-only + 0.20 (absolute), on the sa
     python -m benchmarks.quickstart [--seeds 0 1 2] [--config FILE] [KEY=VALUE ...]
 
 Writes ``benchmarks/results/quickstart.json`` (per seed: minutes, SFT and final success with
-95% Wilson intervals, sampled and greedy; means; machine info) and prints a table.
+95% intervals, sampled and greedy, and pass@k when each task is sampled ``eval.samples`` times;
+means; machine info) and prints a table.
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ def run_seed(config: str, seed: int, out: Path, overrides: list[str]) -> dict[st
     for key, row in rows.items():
         model, split, decoding = key.split("/")
         n = int(row["episodes"])
-        k = round(row["success"] * n)
         result[f"{model}_{decoding}"] = row["success"]
-        result[f"{model}_{decoding}_ci"] = list(wilson_interval(k, n))
-        result["episodes"] = n
+        # the trainer's interval counts tasks as clusters when each is sampled several times
+        result[f"{model}_{decoding}_ci"] = list(row.get("ci95") or wilson_interval(
+            round(row["success"] * n), n))
+        result[f"{model}_{decoding}_samples"] = int(row.get("samples", 1))
+        if "pass_at_k" in row:
+            result[f"{model}_{decoding}_pass_at_k"] = row["pass_at_k"]
+        result["episodes"] = int(row.get("tasks", n))  # tasks per cell
         result["split"] = split
     for decoding in ("sampled", "greedy"):
         result[f"gain_{decoding}"] = result[f"final_{decoding}"] - result[f"sft_{decoding}"]
@@ -97,7 +102,8 @@ def main() -> None:
     RESULTS.write_text(json.dumps(summary, indent=2))
 
     table = Table(title=f"quickstart, held-out {seeds[0]['split']} success "
-                        f"({seeds[0]['episodes']} tasks per cell)")
+                        f"({seeds[0]['episodes']} tasks per cell, sampled "
+                        f"{seeds[0].get('sft_sampled_samples', 1)} times each)")
     for col in ("seed", "minutes", "SFT sampled", "RL sampled", "gain", "SFT greedy",
                 "RL greedy", "gain"):
         table.add_column(col)

@@ -17,6 +17,7 @@ from agentrl.config import RunConfig, parse_config
 from agentrl.errors import UserError
 from agentrl.evaluation import (
     Benchmark,
+    clustered_interval,
     default_temperature,
     evaluate,
     evaluate_benchmarks,
@@ -99,6 +100,22 @@ def test_summarize_episodes_pass_at_k_over_groups() -> None:
     assert res["pass_at_k"] == pytest.approx(1.0)
     assert res["tasks"] == 2 and res["episodes"] == 6 and res["successes"] == 3
     assert res["success_ci"] == pytest.approx(list(wilson_interval(3, 6)))
+
+
+def test_clustered_interval_widens_by_the_design_effect() -> None:
+    # 4 tasks x 4 samples, 8 successes: p = 0.5; residuals c - p*n = 2, 0, -2, 0, so
+    # SE^2 = 8 / (4 * 3 * 4^2) = 1/24 and n_eff = 0.25 * 24 = 6 episodes' worth of information
+    rows = [(4, 4), (4, 2), (4, 0), (4, 2)]
+    assert clustered_interval(rows) == pytest.approx(wilson_interval(3, 6))
+    assert clustered_interval(rows)[0] < wilson_interval(8, 16)[0]  # wider than 16 episodes
+    # all-or-nothing tasks carry one episode of information each; independent-looking ones all
+    assert clustered_interval([(4, 4), (4, 0)] * 3) == pytest.approx(wilson_interval(3, 6))
+    assert clustered_interval([(4, 2)] * 6) == pytest.approx(wilson_interval(12, 24))
+    # one episode per task, and all-same outcomes, are the plain Wilson interval
+    assert clustered_interval([(1, 1), (1, 0), (1, 0)]) == wilson_interval(1, 3)
+    assert clustered_interval([(3, 0), (3, 0)]) == wilson_interval(0, 6)
+    with pytest.raises(ValueError):
+        clustered_interval([(2, 3)])
 
 
 def test_summarize_episodes_rates_tokens_types_and_env_metrics() -> None:

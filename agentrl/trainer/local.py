@@ -38,6 +38,7 @@ from agentrl.components import (
 )
 from agentrl.config import RunConfig, dump_config
 from agentrl.errors import UserError
+from agentrl.evaluation import clustered_interval, mean_pass_at_k
 from agentrl.policies.hf import HFPolicy, check_model_path, pick_device
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
@@ -286,7 +287,11 @@ class LocalTrainer:
     def evaluate(self, split: str, *, prefix: str = "eval", model: Any = None,
                  temperature: float | None = None, episodes: int | None = None
                  ) -> dict[str, float]:
-        """Stage 4: success on the first ``eval.episodes`` tasks of ``split`` (one episode each)."""
+        """Stage 4: success on the first ``eval.episodes`` tasks of ``split``: one episode each,
+        or ``eval.samples`` each when sampling (temperature > 0). Besides the rollout statistics
+        it returns ``tasks``, ``samples_per_task``, the 95% interval ``ci_lo``/``ci_hi`` (tasks
+        as clusters, :func:`~agentrl.evaluation.clustered_interval`) and, with several samples,
+        ``pass_at_k``."""
         cfg = self.cfg
         tasks = split_tasks(self.env_factory, cfg.env.id, split)
         n = min(episodes or cfg.eval.episodes, len(tasks))
@@ -295,14 +300,24 @@ class LocalTrainer:
                                                             device=str(self.device))
         builder = build_prompt_builder(cfg, tokenizer=self.tokenizer)
         sampling = sampling_params(cfg, temperature=temp, seed=cfg.seed + 99_991)
+        samples = cfg.eval.samples if temp > 0 else 1
         (model or self.model).eval()
         with self._autocast(), RolloutEngine(
                 self.env_factory, policy, builder, env_id=cfg.env.id, sampling=sampling,
+                group_size=samples,
                 max_turns=cfg.rollout.max_turns, projection=cfg.rollout.projection,
                 projection_keep_names=cfg.rollout.projection_keep_names,
                 constrain=cfg.rollout.constrain) as engine:
             eps = engine.run(tasks[:n], seeds=list(range(n)), batch_id=f"{prefix}")
         stats = _rollout_stats(eps)
+        by_task: dict[str, list[bool]] = {}
+        for e in eps:
+            by_task.setdefault(e.group_id, []).append(e.success)
+        per_task = [(len(v), sum(v)) for v in by_task.values()]
+        stats["ci_lo"], stats["ci_hi"] = clustered_interval(per_task)
+        stats["tasks"], stats["samples_per_task"] = float(len(per_task)), float(samples)
+        if samples > 1:
+            stats["pass_at_k"] = mean_pass_at_k(per_task, samples)
         return {f"{prefix}_{k}": v for k, v in stats.items()}
 
     def checkpoint(self, iteration: int) -> Path:
@@ -335,9 +350,13 @@ class LocalTrainer:
             for name, model in candidates:
                 for label, temp in (("sampled", 1.0), ("greedy", 0.0)):
                     stats = self.evaluate(split, prefix="e", model=model, temperature=temp)
-                    rows[f"{name}/{split}/{label}"] = {
+                    row = rows[f"{name}/{split}/{label}"] = {
                         "success": stats["e_success"], "reward": stats["e_reward"],
-                        "steps": stats["e_steps"], "episodes": stats["e_episodes"]}
+                        "steps": stats["e_steps"], "episodes": stats["e_episodes"],
+                        "tasks": stats["e_tasks"], "samples": stats["e_samples_per_task"],
+                        "ci95": [stats["e_ci_lo"], stats["e_ci_hi"]]}
+                    if "e_pass_at_k" in stats:
+                        row["pass_at_k"] = stats["e_pass_at_k"]
         (self.run_dir / "final_eval.json").write_text(json.dumps(rows, indent=2))
         return rows
 

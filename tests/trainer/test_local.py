@@ -83,6 +83,9 @@ def test_smoke_training_checkpoints_and_exact_resume(tmp_path: Path) -> None:
             assert torch.isfinite(torch.tensor(m[key])), key
         assert m["samples"] > 0 and m["episodes"] == 12.0
     assert {"sft/test/greedy", "final/test/sampled"} <= set(results)
+    row = results["final/test/sampled"]
+    assert row["tasks"] == 2 and row["samples"] == 1
+    assert row["ci95"][0] <= row["success"] <= row["ci95"][1]
     # checkpoints load with plain transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -237,6 +240,20 @@ def test_skip_zero_advantage_leaves_out_samples_without_gradient(tmp_path: Path)
     # with an entropy bonus every sample has a gradient, so none is skipped
     trainer.cfg.trainer.entropy_coef = 0.01
     assert trainer.update(episodes, 2)["samples_skipped"] == 0
+
+
+def test_sampled_evaluation_plays_eval_samples_episodes_per_task(tmp_path: Path) -> None:
+    trainer = LocalTrainer(_config(tmp_path, "samples", 0, final=False), progress=False,
+                           log=lambda *_: None)
+    trainer.cfg.eval.samples = 3
+    sampled = trainer.evaluate("test", prefix="e", temperature=1.0, episodes=4)
+    assert sampled["e_episodes"] == 12.0 and sampled["e_tasks"] == 4.0
+    assert sampled["e_samples_per_task"] == 3.0
+    assert sampled["e_success"] <= sampled["e_pass_at_k"] <= 1.0
+    assert sampled["e_ci_lo"] <= sampled["e_success"] <= sampled["e_ci_hi"]
+    greedy = trainer.evaluate("test", prefix="e", temperature=0.0, episodes=4)
+    assert greedy["e_episodes"] == 4.0 and greedy["e_samples_per_task"] == 1.0
+    assert "e_pass_at_k" not in greedy
 
 
 def test_minibatches_group_by_length_use_every_sample_once_with_less_padding(

@@ -59,7 +59,7 @@ def composed(cfg: RunConfig, tmp_path: Path) -> Any:
 def test_household_recipe_instantiates_verls_dataclasses(tiny_checkpoint: Path,
                                                          tmp_path: Path) -> None:
     cfg = load_config(ROOT / "configs/recipes/household-gigpo.yaml",
-                      [f"model.path={tiny_checkpoint}"])
+                      [f"model.path={tiny_checkpoint}", "eval.samples=4"])
     conf = composed(cfg, tmp_path)
     schema.check(conf, instantiate_model=True)  # validate_config + registries + dataclasses
 
@@ -75,6 +75,7 @@ def test_household_recipe_instantiates_verls_dataclasses(tiny_checkpoint: Path,
     assert rollout.prompt_length == 2048 and rollout.response_length == 512
     assert rollout.agent.default_agent_loop == "agentrl" and rollout.calculate_log_probs
     assert rollout.val_kwargs.temperature == 0.4 and rollout.val_kwargs.do_sample
+    assert rollout.val_kwargs.n == 4  # eval.samples episodes per validation task
     assert actor.optim.lr == 1e-6 and actor.optim.weight_decay == 0.0
     assert actor.ppo_mini_batch_size == 32  # 256 step samples / 8 per group
     assert actor.ppo_epochs == 1 and actor.entropy_coeff == 0.001

@@ -34,7 +34,8 @@ Mapping (agentrl -> verl):
 ``trainer.checkpoint_every``,      ``trainer.save_freq``, ``max_actor_ckpt_to_keep``
 ``keep_checkpoints``
 ``eval.every``, ``eval.episodes``, ``trainer.test_freq``, the validation rows, and
-``eval.temperature``               ``rollout.val_kwargs``
+``eval.temperature``,              ``rollout.val_kwargs`` (``n``: ``eval.samples`` when
+``eval.samples``                   sampling, else 1)
 ``credit.estimator``               ``algorithm.adv_estimator`` = ``agentrl_grpo`` /
                                    ``agentrl_rloo`` (registered); every estimator and shaper is
                                    then computed by the ``agentrl`` trainer from per-step fields
@@ -166,7 +167,8 @@ def build_verl_config(cfg: RunConfig) -> dict[str, Any]:
         "calculate_log_probs": True,
         "agent": {"num_workers": v.agent_workers, "default_agent_loop": AGENT_LOOP_NAME},
         "val_kwargs": {"temperature": cfg.eval.temperature,
-                       "do_sample": cfg.eval.temperature > 0, "n": 1,
+                       "do_sample": cfg.eval.temperature > 0,
+                       "n": cfg.eval.samples if cfg.eval.temperature > 0 else 1,
                        "top_p": cfg.policy.top_p, "top_k": top_k},
     }
     params = est.params

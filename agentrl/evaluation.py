@@ -15,9 +15,8 @@ Metrics (all computed by pure functions over :class:`~agentrl.types.Episode` rec
 
   Unlike the normal ("Wald") interval it stays inside [0, 1] and is not degenerate at 0 or n
   successes, which is where agent evaluations often are. With ``k > 1`` samples per task the
-  episodes of a task are correlated, so the interval is then somewhat too narrow;
-  :func:`clustered_interval` widens it by the design effect (the trainer's final evaluation
-  uses it).
+  episodes of a task are correlated, so the interval is taken at the effective sample size of
+  the design effect (:func:`clustered_interval`; the plain Wilson interval when ``k = 1``).
 - **pass@k** with the unbiased estimator of Chen et al. (2021), "Evaluating Large Language Models
   Trained on Code", arXiv 2107.03374: a task sampled ``n`` times with ``c`` successes has
   ``pass@k = 1 - C(n - c, k) / C(n, k)`` (the probability that ``k`` samples drawn without
@@ -61,6 +60,7 @@ __all__ = [
     "pass_at_k",
     "policy_slug",
     "summarize_episodes",
+    "task_counts",
     "wilson_interval",
 ]
 
@@ -183,7 +183,7 @@ def _core_metrics(episodes: Sequence[Episode], z: float) -> dict[str, Any]:
     """Success, score, steps, validity and tokens of ``episodes`` (shared by all breakdowns)."""
     n = len(episodes)
     successes = sum(bool(e.success) for e in episodes)
-    lo, hi = wilson_interval(successes, n, z=z)
+    lo, hi = clustered_interval(task_counts(episodes), z=z)
     steps = [s for e in episodes for s in e.steps]
     return {
         "episodes": n,
@@ -196,14 +196,19 @@ def _core_metrics(episodes: Sequence[Episode], z: float) -> dict[str, Any]:
     }
 
 
-def _pass_at(episodes: Sequence[Episode]) -> dict[str, float]:
-    """pass@j for j in 1, 2, 4, ..., k with k the smallest number of samples of a task."""
+def task_counts(episodes: Iterable[Episode]) -> list[tuple[int, int]]:
+    """``(episodes, successes)`` per task (episodes of one task share a ``group_id``)."""
     per_group: dict[str, list[bool]] = defaultdict(list)
     for e in episodes:
         per_group[e.group_id].append(bool(e.success))
-    if not per_group:
+    return [(len(v), sum(v)) for v in per_group.values()]
+
+
+def _pass_at(episodes: Sequence[Episode]) -> dict[str, float]:
+    """pass@j for j in 1, 2, 4, ..., k with k the smallest number of samples of a task."""
+    samples = task_counts(episodes)
+    if not samples:
         return {}
-    samples = [(len(v), sum(v)) for v in per_group.values()]
     k = min(n for n, _ in samples)
     return {str(j): mean_pass_at_k(samples, j) for j in _pass_ks(k)}
 
@@ -248,7 +253,8 @@ def summarize_episodes(episodes: Sequence[Episode], *, z: float = Z95) -> dict[s
     """All evaluation metrics of ``episodes`` as a JSON-ready dict.
 
     Keys: ``episodes``, ``tasks``, ``successes``, ``success_rate``, ``success_ci`` ([lo, hi],
-    Wilson), ``mean_score``, ``mean_steps``, ``invalid_rate``, ``mean_return``,
+    Wilson; over tasks as clusters when they are sampled several times), ``mean_score``,
+    ``mean_steps``, ``invalid_rate``, ``mean_return``,
     ``tokens_per_episode``, ``prompt_tokens_per_episode``, ``truncated_rate``, ``errors``,
     ``pass_at`` ({"1": ..., "2": ..., "k": ...}), ``pass_at_k`` (pass@k at the largest k),
     ``per_type`` (the core metrics per task type, ``"untyped"`` when an environment has none),

@@ -38,7 +38,7 @@ from agentrl.components import (
 )
 from agentrl.config import RunConfig, dump_config
 from agentrl.errors import UserError
-from agentrl.evaluation import clustered_interval, mean_pass_at_k
+from agentrl.evaluation import clustered_interval, mean_pass_at_k, task_counts
 from agentrl.policies.hf import HFPolicy, check_model_path, pick_device
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
@@ -310,10 +310,7 @@ class LocalTrainer:
                 constrain=cfg.rollout.constrain) as engine:
             eps = engine.run(tasks[:n], seeds=list(range(n)), batch_id=f"{prefix}")
         stats = _rollout_stats(eps)
-        by_task: dict[str, list[bool]] = {}
-        for e in eps:
-            by_task.setdefault(e.group_id, []).append(e.success)
-        per_task = [(len(v), sum(v)) for v in by_task.values()]
+        per_task = task_counts(eps)
         stats["ci_lo"], stats["ci_hi"] = clustered_interval(per_task)
         stats["tasks"], stats["samples_per_task"] = float(len(per_task)), float(samples)
         if samples > 1:

@@ -336,10 +336,20 @@ def _learning(d: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _take_probe(d: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for ckpt, row in d["checkpoints"].items():
+        hit, miss = row["listed, expert takes"]["p_take"], row["other objects only"]["p_take"]
+        out.append((f"P(take) goal listed / other objects only: {ckpt}",
+                    f"{_f(hit)} / {_f(miss)} (gap {row['gap']:+.3f})"))
+    return out
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "household": _household, "textworld": _textworld, "webshop": _webshop, "tools": _tools,
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
+    "take_probe": _take_probe,
 }
 
 

@@ -420,3 +420,53 @@ def test_learning_seeds_in_parallel_processes_are_merged(tmp_path: Path) -> None
     assert {r["method"] for r in rows} == {"sft", "gated", "ungated"}
     assert all(r["sampled"]["episodes"] == 12 for r in rows)
     assert not list(tmp_path.glob("learning.part*"))  # the partial results are merged away
+
+
+# ---------------------------------------------------------------------------------------------
+# take_probe: the household diagnostic of issue #10
+# ---------------------------------------------------------------------------------------------
+def test_take_probe_buckets_real_expert_states() -> None:
+    from benchmarks import take_probe
+
+    cfg = load_config(ROOT / "configs" / "quickstart.yaml", [])
+    labelled = take_probe.labelled_states(cfg, "test", 12)
+    counts = {name: sum(b == name for _, b in labelled) for name in take_probe.BUCKETS}
+    assert counts["listed, expert takes"] > 0 and counts["other objects only"] > 0
+    assert counts["sees nothing"] > 0
+    for demo, name in labelled:
+        # the searching expert takes only what is listed, and only the task's object
+        if name in ("other objects only", "sees nothing"):
+            assert not demo.action.startswith("take"), (name, demo.action)
+        if demo.action.startswith("take"):
+            assert name == "listed, expert takes"
+
+
+def test_take_probe_sums_the_take_tokens_of_the_next_token_distribution(tmp_path: Path) -> None:
+    import torch
+
+    from agentrl.models import build_tiny_model, build_tokenizer
+    from agentrl.policies.hf import chat_ids
+    from benchmarks import take_probe
+
+    cfg = load_config(ROOT / "configs" / "quickstart.yaml", [])
+    labelled = take_probe.labelled_states(cfg, "test", 4)
+    texts = [m["content"] for d, _ in labelled for m in d.messages]
+    texts += [d.action for d, _ in labelled]
+    tokenizer = build_tokenizer(texts * 3, vocab_size=600)
+    model = build_tiny_model(tokenizer, hidden_size=32, num_layers=1, num_heads=2,
+                             num_kv_heads=1, intermediate_size=64, seed=0)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    row = take_probe.probe(str(tmp_path), labelled)
+    ids = take_probe.take_token_ids(tokenizer)
+    assert [tokenizer.decode([i]).strip() for i in ids] == ["take"] * len(ids)
+    for name in take_probe.BUCKETS:
+        members = [d for d, b in labelled if b == name]
+        assert row[name]["states"] == len(members)
+        if members:  # recompute the bucket's mean by hand
+            with torch.no_grad():
+                ps = [float(model(torch.tensor([chat_ids(tokenizer, d.messages, d.tools)]))
+                            .logits[0, -1].softmax(-1)[ids].sum()) for d in members]
+            assert row[name]["p_take"] == pytest.approx(sum(ps) / len(ps), rel=1e-5)
+    assert row["gap"] == pytest.approx(row["listed, expert takes"]["p_take"]
+                                       - row["other objects only"]["p_take"])

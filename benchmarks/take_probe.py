@@ -36,8 +36,11 @@ from agentrl.trainer.sft import Demonstration, collect_demonstrations
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "take_probe.json"
-BUCKETS = ("listed, expert takes", "listed, expert does not take", "other objects only",
-           "sees nothing")
+TAKEN = "listed, expert takes"
+LISTED_NOT_TAKEN = "listed, expert does not take"
+OTHERS = "other objects only"
+NOTHING = "sees nothing"
+BUCKETS = (TAKEN, LISTED_NOT_TAKEN, OTHERS, NOTHING)
 _LISTED = re.compile(r"([a-z]+) \d+")
 
 
@@ -49,10 +52,10 @@ def bucket(demo: Demonstration, goal_object: str) -> str | None:
         return None
     listed = current.split("you see", 1)[1]
     if listed.strip().startswith("nothing"):
-        return "sees nothing"
+        return NOTHING
     if goal_object in _LISTED.findall(listed):
-        return BUCKETS[0] if demo.action.startswith("take") else BUCKETS[1]
-    return "other objects only"
+        return TAKEN if demo.action.startswith("take") else LISTED_NOT_TAKEN
+    return OTHERS
 
 
 def take_token_ids(tokenizer: Any) -> list[int]:
@@ -90,7 +93,7 @@ def probe(checkpoint: str, labelled: list[tuple[Demonstration, str]]) -> dict[st
         values = probs.get(name, [])
         out[name] = {"states": len(values),
                      "p_take": sum(values) / len(values) if values else None}
-    hit, miss = out[BUCKETS[0]]["p_take"], out["other objects only"]["p_take"]
+    hit, miss = out[TAKEN]["p_take"], out[OTHERS]["p_take"]
     out["gap"] = None if hit is None or miss is None else hit - miss
     return out
 
@@ -113,6 +116,12 @@ def labelled_states(cfg: RunConfig, split: str, n_tasks: int
     return labelled
 
 
+def _relative(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it (results stay portable)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoints", nargs="+", help="model directories (hf checkpoints)")
@@ -120,6 +129,10 @@ def main() -> None:
     ap.add_argument("--split", default="test")
     ap.add_argument("--tasks", type=int, default=60, help="first N tasks of the split")
     args = ap.parse_args()
+    for ckpt in args.checkpoints:
+        if not (Path(ckpt) / "config.json").is_file():
+            raise SystemExit(f"{ckpt}: not a model directory (no config.json); pass e.g. "
+                             "runs/quickstart/sft or runs/quickstart/checkpoints/iter_000011")
     labelled = labelled_states(load_config(args.config, []), args.split, args.tasks)
     rows = {ckpt: probe(ckpt, labelled) for ckpt in args.checkpoints}
     table = Table(title=f"P(action starts with 'take') on expert states, {args.split}, "
@@ -136,7 +149,8 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": args.config, "split": args.split, "tasks": args.tasks, "checkpoints": rows,
+        "config": _relative(args.config), "split": args.split, "tasks": args.tasks,
+        "checkpoints": rows,
     }, indent=2) + "\n")
     print(f"results: {RESULTS}")
 

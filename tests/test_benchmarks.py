@@ -431,14 +431,14 @@ def test_take_probe_buckets_real_expert_states() -> None:
     cfg = load_config(ROOT / "configs" / "quickstart.yaml", [])
     labelled = take_probe.labelled_states(cfg, "test", 12)
     counts = {name: sum(b == name for _, b in labelled) for name in take_probe.BUCKETS}
-    assert counts["listed, expert takes"] > 0 and counts["other objects only"] > 0
-    assert counts["sees nothing"] > 0
+    assert counts[take_probe.TAKEN] > 0 and counts[take_probe.OTHERS] > 0
+    assert counts[take_probe.NOTHING] > 0
     for demo, name in labelled:
         # the searching expert takes only what is listed, and only the task's object
-        if name in ("other objects only", "sees nothing"):
+        if name in (take_probe.OTHERS, take_probe.NOTHING):
             assert not demo.action.startswith("take"), (name, demo.action)
         if demo.action.startswith("take"):
-            assert name == "listed, expert takes"
+            assert name == take_probe.TAKEN
 
 
 def test_take_probe_sums_the_take_tokens_of_the_next_token_distribution(tmp_path: Path) -> None:
@@ -468,5 +468,5 @@ def test_take_probe_sums_the_take_tokens_of_the_next_token_distribution(tmp_path
                 ps = [float(model(torch.tensor([chat_ids(tokenizer, d.messages, d.tools)]))
                             .logits[0, -1].softmax(-1)[ids].sum()) for d in members]
             assert row[name]["p_take"] == pytest.approx(sum(ps) / len(ps), rel=1e-5)
-    assert row["gap"] == pytest.approx(row["listed, expert takes"]["p_take"]
-                                       - row["other objects only"]["p_take"])
+    assert row["gap"] == pytest.approx(row[take_probe.TAKEN]["p_take"]
+                                       - row[take_probe.OTHERS]["p_take"])

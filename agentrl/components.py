@@ -96,7 +96,8 @@ def build_prompt_builder(cfg: RunConfig, policy: Policy | None = None, *,
         tokenizer = getattr(policy, "tokenizer", None)
     return PromptBuilder(system=p.system, user=p.user, history_window=cfg.rollout.history_window,
                          mode=p.mode, show_admissible=p.show_admissible, tokenizer=tokenizer,
-                         check_tokens=p.check_tokens, task_from=p.task_from)
+                         check_tokens=p.check_tokens, task_from=p.task_from,
+                         action_pattern=p.action_pattern)
 
 
 def sampling_params(cfg: RunConfig, *, temperature: float | None = None,

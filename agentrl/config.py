@@ -16,13 +16,21 @@ those components' registries; here they only need a ``name``.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agentrl.errors import ConfigError
 
@@ -159,6 +167,23 @@ class PromptConfig(Section):
                                    "in every prompt).")
     check_tokens: bool = Field(True, description="Fail loudly when the ids a policy consumed "
                                                  "differ from the rendered prompt.")
+    action_pattern: str | None = Field(
+        None, description="Action format: a regular expression whose first group is the action "
+                          "in the model's reply (e.g. '(?:<think>.*?</think>)?\\s*(.*)'); a "
+                          "reply that does not match goes to the environment as it is. Unset: "
+                          "the whole reply is the action.")
+
+    @field_validator("action_pattern")
+    @classmethod
+    def _action_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                groups = re.compile(value, re.DOTALL).groups
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+            if groups < 1:
+                raise ValueError("needs a group around the action, e.g. '<action>(.*?)</action>'")
+        return value
 
 
 class ComponentConfig(BaseModel):
@@ -193,6 +218,18 @@ class SFTConfig(Section):
     epochs: int = Field(3, ge=0, description="Passes over the demonstrations.")
     lr: float = Field(1e-3, gt=0, description="SFT learning rate.")
     batch_size: int = Field(32, ge=1, description="Samples per SFT step.")
+    prompt_loss_weight: float = Field(0.0, ge=0.0, description="Weight of next-token loss on "
+                                                               "the prompt's tokens, per token "
+                                                               "relative to a target token (0: "
+                                                               "targets only).")
+    target: str = Field("{{ action }}", description="SFT target template (Jinja): action (the "
+                                                    "expert's) and thought (the environment's "
+                                                    "info['expert_thought'], '' if none); pair "
+                                                    "it with prompt.action_pattern.")
+    relabel: int = Field(0, ge=0, description="Goal-relabelled copies per state (0: none): the "
+                                              "same state with another goal object, labelled "
+                                              "by the expert (an environment with "
+                                              "relabel_goals(), e.g. the household world).")
 
 
 class VerlConfig(Section):

@@ -19,6 +19,7 @@ renders the messages (with ``tools=`` for tool-calling environments).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,8 @@ import jinja2
 
 from agentrl.errors import UserError
 
-__all__ = ["DEFAULT_SYSTEM", "DEFAULT_USER", "PromptBuilder", "TokenMismatchError"]
+__all__ = ["DEFAULT_SYSTEM", "DEFAULT_USER", "PromptBuilder", "TokenMismatchError",
+           "compile_action_pattern"]
 
 DEFAULT_SYSTEM = ("You are an agent in a text environment. Read the task and the observation, "
                   "then reply with exactly one action.")
@@ -71,7 +73,8 @@ class PromptBuilder:
     def __init__(self, *, system: str | None = None, user: str | None = None,
                  history_window: int = 2, mode: str = "window",
                  show_admissible: bool = True, tokenizer: Any | None = None,
-                 check_tokens: bool = True, task_from: str = "instruction") -> None:
+                 check_tokens: bool = True, task_from: str = "instruction",
+                 action_pattern: str | None = None) -> None:
         if mode not in ("window", "chat"):
             raise UserError(f"prompt mode {mode!r} is unknown; use 'window' or 'chat'")
         if task_from not in ("instruction", "observation"):
@@ -94,6 +97,16 @@ class PromptBuilder:
         self.tokenizer = tokenizer
         self.check_tokens = check_tokens
         self.task_from = task_from
+        self.action_pattern = compile_action_pattern(action_pattern)
+
+    def parse_action(self, text: str) -> str:
+        """The action in a model's reply: the first group of ``action_pattern`` where the reply
+        follows the format (e.g. the text after ``<think>...</think>``), else the whole reply,
+        which the environment then judges (usually an invalid action)."""
+        if self.action_pattern is None:
+            return text
+        match = self.action_pattern.search(text)
+        return text if match is None else match.group(1).strip()
 
     # -- episode lifecycle --------------------------------------------------------------------
     def start(self, instruction: str | None, observation: str = "") -> Conversation:
@@ -170,6 +183,22 @@ class PromptBuilder:
         want = tok.decode(rendered[pos: pos + 8], skip_special_tokens=False)
         raise TokenMismatchError(f"token-exact check failed at token {pos}: {why} "
                                  f"(consumed {got!r}, rendered {want!r})")
+
+
+def compile_action_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    """``prompt.action_pattern`` compiled (dot matches newlines), or a one-line error when it is
+    not a regular expression with a group for the action."""
+    if pattern is None:
+        return None
+    try:
+        compiled = re.compile(pattern, re.DOTALL)
+    except re.error as exc:
+        raise UserError(f"prompt.action_pattern {pattern!r} is not a regular expression: "
+                        f"{exc}") from None
+    if compiled.groups < 1:
+        raise UserError(f"prompt.action_pattern {pattern!r} needs a group around the action, "
+                        "e.g. '<action>(.*?)</action>'")
+    return compiled
 
 
 def _new_turn_ids(tokenizer: Any, prefix: list[int], full: list[int],

@@ -242,11 +242,12 @@ class RolloutEngine:
     def _step_all(self, active: list[_Live], generations: list[Generation]) -> int:
         actions = []
         for lv, gen in zip(active, generations, strict=True):
-            action, projected = gen.text, False
+            action, projected = self.builder.parse_action(gen.text), False
             admissible = lv.info.get("admissible_actions")
             if self.projection and admissible and not is_admissible(action, admissible):
-                action = project_action(action, admissible, keep_names=self.projection_keep_names)
-                projected = action != gen.text
+                nearest = project_action(action, admissible,
+                                         keep_names=self.projection_keep_names)
+                action, projected = nearest, nearest != action
             actions.append((action, projected))
 
         def step(lv: _Live, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -293,6 +294,7 @@ class RolloutEngine:
         extra: dict[str, Any] = {}
         if projected:
             extra["projected"] = True
+        if projected or action != gen.text:  # projected, or parsed out of a formatted reply
             extra["raw_action"] = gen.text
         if gen.entropies is not None:
             extra["entropies"] = gen.entropies

@@ -345,11 +345,22 @@ def _take_probe(d: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _recall_probe(d: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for r in d["runs"]:
+        curve = r["curve"]
+        out.append((f"fresh {Path(r['preset']).stem} model, {r['task']} lookup, init "
+                    f"{r['initializer_range'] or 'preset'}: held-out accuracy after "
+                    f"{curve[-1]['epoch']} epochs (chance {r['chance']:.2f})",
+                    f"{curve[-1]['test_accuracy']:.3f}"))
+    return out
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "household": _household, "textworld": _textworld, "webshop": _webshop, "tools": _tools,
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
-    "take_probe": _take_probe,
+    "take_probe": _take_probe, "recall_probe": _recall_probe,
 }
 
 

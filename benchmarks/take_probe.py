@@ -128,6 +128,7 @@ def main() -> None:
     ap.add_argument("--config", default=str(ROOT / "configs" / "quickstart.yaml"))
     ap.add_argument("--split", default="test")
     ap.add_argument("--tasks", type=int, default=60, help="first N tasks of the split")
+    ap.add_argument("--out", default=str(RESULTS), help="results file (JSON)")
     args = ap.parse_args()
     for ckpt in args.checkpoints:
         if not (Path(ckpt) / "config.json").is_file():
@@ -146,13 +147,14 @@ def main() -> None:
                  else "-" for n in BUCKETS]
         table.add_row(ckpt, *cells, "-" if row["gap"] is None else f"{row['gap']:+.3f}")
     Console(width=160).print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": _relative(args.config), "split": args.split, "tasks": args.tasks,
         "checkpoints": rows,
     }, indent=2) + "\n")
-    print(f"results: {RESULTS}")
+    print(f"results: {out}")
 
 
 if __name__ == "__main__":

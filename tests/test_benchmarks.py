@@ -4,6 +4,7 @@ and a smoke run of ``python -m benchmarks --quick --only model_speed``."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -470,3 +471,32 @@ def test_take_probe_sums_the_take_tokens_of_the_next_token_distribution(tmp_path
             assert row[name]["p_take"] == pytest.approx(sum(ps) / len(ps), rel=1e-5)
     assert row["gap"] == pytest.approx(row[take_probe.TAKEN]["p_take"]
                                        - row[take_probe.OTHERS]["p_take"])
+
+
+# recall_probe: synthetic lookups behind the household's take decision (issue #10)
+def test_recall_probe_examples_and_a_short_run(tmp_path: Path) -> None:
+    import random
+
+    from benchmarks import recall_probe
+
+    member = recall_probe.examples("member", 400, random.Random(0))
+    answers = [d.action for d in member]
+    assert set(answers) == {"yes", "no"} and 0.4 < answers.count("yes") / 400 < 0.6
+    for d in member[:50]:
+        task, observation = d.messages[1]["content"].split("\n")[:2]
+        goal = task.split("put some ")[1].split(" on desk")[0]
+        listed = re.findall(r"a ([a-z]+) \d", observation.split("you see ")[1])
+        assert (goal in listed) == (d.action == "yes"), (task, observation)
+    copy = recall_probe.examples("copy", 20, random.Random(1))
+    assert all(d.action in d.messages[1]["content"].split("\n")[0] for d in copy)
+
+    preset = tmp_path / "micro.json"
+    preset.write_text(json.dumps({"vocab_size": 600, "hidden_size": 32, "num_layers": 1,
+                                  "num_heads": 2, "num_kv_heads": 1, "intermediate_size": 64}))
+    result = recall_probe.run(str(preset), "member", n_train=64, n_test=20, epochs=2, lr=1e-3,
+                              init=0.1)
+    assert result["initializer_range"] == 0.1 and len(result["curve"]) == 2
+    assert all(0.0 <= p["test_accuracy"] <= 1.0 and p["loss"] > 0 for p in result["curve"])
+    with pytest.raises(SystemExit, match="unknown preset"):
+        recall_probe.run("no-such-preset", "copy", n_train=4, n_test=2, epochs=1, lr=1e-3,
+                         init=None)

@@ -149,6 +149,54 @@ def test_action_projection_maps_onto_admissible_actions() -> None:
     assert step.action == "right" and episodes[0].metrics["projected_rate"] == 1.0
 
 
+def test_action_pattern_parses_the_action_out_of_a_formatted_reply() -> None:
+    """With ``prompt.action_pattern`` the environment gets the action inside the format; the
+    step records it and keeps the whole reply; a reply outside the format goes as it is."""
+
+    class Thinker:
+        name = "thinker"
+
+        def act(self, inputs: Any, sampling: Any) -> Any:
+            from agentrl.policies import Generation
+
+            self.calls = getattr(self, "calls", 0) + 1
+            out = []
+            for item in inputs:
+                action = item.info["expert_action"]
+                out.append(Generation(text=f"<think>{action} it is</think> {action}"
+                                      if self.calls % 2 else action))
+            return out
+
+    builder = PromptBuilder(action_pattern=r"(?:<think>.*?</think>)?\s*(.*)")
+    tasks = Walk(num_tasks=2).tasks("train")
+    with _engine(lambda: Walk(num_tasks=2), Thinker(), builder=builder, max_turns=8) as engine:
+        episodes = engine.run(tasks)
+    assert all(e.success for e in episodes)
+    steps = [s for e in episodes for s in e.steps]
+    formatted = [s for s in steps if "raw_action" in s.extra]
+    assert formatted and all(s.action == "right" and not s.extra.get("projected")
+                             and s.extra["raw_action"] == "<think>right it is</think> right"
+                             for s in formatted)
+    assert len(formatted) < len(steps)  # the plain replies went through unchanged
+    assert builder.parse_action("no format here") == "no format here"
+    strict = PromptBuilder(action_pattern=r"<action>(.*?)</action>")
+    assert strict.parse_action("hmm <action> go north </action> ok") == "go north"
+    assert strict.parse_action("go north") == "go north"  # the environment judges it
+
+
+def test_action_pattern_errors_are_one_line() -> None:
+    from agentrl.config import load_config
+    from agentrl.errors import UserError
+
+    for bad, why in (("(unclosed", "not a regular expression"),
+                     ("<action>.*</action>", "needs a group")):
+        with pytest.raises(UserError, match=why):
+            PromptBuilder(action_pattern=bad)
+        with pytest.raises(UserError, match=f"action_pattern.*{why}") as err:
+            load_config("configs/quickstart.yaml", [f"prompt.action_pattern={bad}"])
+        assert "\n" not in str(err.value)
+
+
 def test_projection_can_keep_the_objects_the_model_named() -> None:
     here = ["take kettle 1 from sinkbasin 1", "take bowl 2 from sinkbasin 1", "go to fridge 1"]
     assert project_action("take bowl 1 from sinkbasin 1", here, keep_names=True) == \

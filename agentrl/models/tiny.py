@@ -66,7 +66,8 @@ def build_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:
 
 def build_tiny_model(tokenizer: Any, *, hidden_size: int = 64, num_layers: int = 2,
                      num_heads: int = 4, num_kv_heads: int = 2, intermediate_size: int = 128,
-                     max_positions: int = 4096, seed: int = 0) -> Any:
+                     max_positions: int = 4096, initializer_range: float = 0.02,
+                     rope_theta: float = 10000.0, seed: int = 0) -> Any:
     """A randomly initialised Qwen2 causal LM sized for CPU training."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -76,6 +77,7 @@ def build_tiny_model(tokenizer: Any, *, hidden_size: int = 64, num_layers: int =
         num_attention_heads=num_heads, num_key_value_heads=num_kv_heads,
         intermediate_size=intermediate_size, max_position_embeddings=max_positions,
         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+        initializer_range=initializer_range, rope_theta=rope_theta,
         eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
     )
     torch.manual_seed(seed)

@@ -386,12 +386,20 @@ class LocalTrainer:
         text_builder = PromptBuilder(system=cfg.prompt.system, user=cfg.prompt.user,
                                      history_window=cfg.rollout.history_window,
                                      show_admissible=cfg.prompt.show_admissible,
-                                     task_from=cfg.prompt.task_from)
+                                     task_from=cfg.prompt.task_from,
+                                     action_pattern=cfg.prompt.action_pattern)
         self.log(f"collecting {n} demonstration episodes "
                  f"({cfg.trainer.sft.recovery_fraction:.0%} with recovery detours)")
-        return collect_demonstrations(self.env_factory, text_builder, tasks, env_id=cfg.env.id,
-                                      recovery_fraction=cfg.trainer.sft.recovery_fraction,
-                                      seed=cfg.seed, progress=self.progress)
+        counts: dict[str, int] = {}
+        demos = collect_demonstrations(self.env_factory, text_builder, tasks, env_id=cfg.env.id,
+                                       recovery_fraction=cfg.trainer.sft.recovery_fraction,
+                                       seed=cfg.seed, relabel=cfg.trainer.sft.relabel,
+                                       target=cfg.trainer.sft.target,
+                                       progress=self.progress, counts=counts)
+        if counts:
+            self.log("goal-relabelled demonstrations: " + ", ".join(
+                f"{n} {kind}" for kind, n in sorted(counts.items())) + f" of {len(demos)}")
+        return demos
 
     def _sft(self, model: Any, tokenizer: Any, demos: list[Any]) -> None:
         s = self.cfg.trainer.sft
@@ -402,7 +410,7 @@ class LocalTrainer:
         for epoch in range(s.epochs):
             with self._autocast():
                 loss = sft_epoch(model, optimizer, data, batch_size=s.batch_size, pad_id=pad,
-                                 rng=rng)
+                                 rng=rng, prompt_weight=s.prompt_loss_weight)
             self.log(f"SFT epoch {epoch + 1}/{s.epochs}: {len(data)} samples, loss {loss:.4f}")
             self._log_metrics({"sft_epoch": epoch, "sft_loss": loss})
         self.sft_dir = self.run_dir / "sft"

@@ -14,11 +14,12 @@ apple in fridge."). Each step takes one command; an inadmissible or malformed co
 
 ``info`` on every step: ``valid``, ``admissible_actions``, ``state_key`` (exact, history-free),
 ``milestones`` and ``milestones_total``, ``success``, ``score`` (milestone fraction; 1.0 on
-success), ``expert_action``, ``task_id``, ``task_type``, ``reward_components``.
+success), ``expert_action``, ``expert_thought``, ``task_id``, ``task_type``, ``reward_components``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -31,6 +32,7 @@ from agentrl.environments.household.tasks import (
     TaskSpec,
     make_spec,
     parse_task_id,
+    seen_goals,
     spec_from_task,
     task_id,
     task_list,
@@ -62,7 +64,8 @@ class HouseholdEnv(TextEnv):
             one.
         reward_scale: terminal reward on success.
         max_turns: steps before the episode is truncated (the registry's limit replaces it).
-        expert: compute ``info["expert_action"]`` (turn off to save time when not needed).
+        expert: compute ``info["expert_action"]`` and ``info["expert_thought"]`` (the check
+            of the listed objects behind a ``take``; turn off to save time when not needed).
         expert_mode: ``oracle`` (ALFWorld's kind of expert: it knows where every object is and
             walks straight to it) or ``search`` (it knows only what the agent has seen and
             searches the places the object can be in the order the room lists them; its
@@ -166,6 +169,70 @@ class HouseholdEnv(TextEnv):
     def render(self) -> str:
         return self._observation
 
+    def relabel_goals(self, limit: int = 2) -> list[dict[str, str]]:
+        """Counterfactual goals for the current state, each with the searching expert's action.
+
+        Goal relabelling for SFT data (in the spirit of hindsight relabelling, Andrychowicz et
+        al., NeurIPS 2017, here with the expert as labeller): the same state under the same
+        task with another goal object. At a place whose contents are listed while the agent's
+        hands are empty it returns up to ``limit`` relabels, alternating a *positive* (an
+        object listed here: the expert takes it) and a *negative* (an object that could be at a
+        place of this kind but is not here: the expert searches on); objects also seen
+        elsewhere are left out, so that the label depends on this place alone.
+        Imitating both makes the action depend on what the observation lists, not on where
+        the task's object is usually found. Only goal combinations of the seen partition are
+        used, so ``test_unseen`` stays unseen. Returns ``[]`` elsewhere, after success and for
+        the oracle expert (whose labels depend on hidden placements).
+
+        Each item: ``instruction`` (the original task text), ``relabelled`` (the new one),
+        ``expert_action``, ``kind`` (``positive`` or ``negative``) and ``thought`` (what
+        ``info["expert_thought"]`` would say under the new goal).
+        """
+        world, spec = self._world, self._spec
+        if world is None or spec is None:
+            raise RuntimeError("HouseholdEnv.relabel_goals() called before reset()")
+        loc = world.loc
+        if (limit < 1 or self._success or self.expert_mode != "search" or world.held >= 0
+                or loc < 0 or loc not in self._seen or world.rtype[loc] == spec.target):
+            return []
+        here = {world.otype[o] for o in world.visible(loc)}
+        if not here:
+            return []
+        count: dict[str, int] = {}
+        seen_elsewhere: set[str] = set()  # kinds the expert could also fetch from elsewhere
+        for o, r in enumerate(world.pos):
+            kind = world.otype[o]
+            count[kind] = count.get(kind, 0) + 1
+            if r in self._seen and r != loc:
+                seen_elsewhere.add(kind)
+        need = 2 if spec.task_type == "pick_two_obj_and_place" else 1
+        positives, negatives = [], []
+        for obj, target, _ in seen_goals(spec.task_type, spec.room):
+            if (target != spec.target or obj == spec.obj or count.get(obj, 0) < need
+                    or obj in seen_elsewhere):
+                continue
+            if obj in here:
+                positives.append(obj)
+            elif world.rtype[loc] in OBJECTS[obj].receptacles:
+                negatives.append(obj)
+        rng = self.np_random
+        picks: list[tuple[str, str]] = []
+        for i in range(limit):
+            pool = (positives, negatives)[i % 2] or (negatives, positives)[i % 2]
+            if not pool:
+                break
+            obj = pool.pop(int(rng.integers(len(pool))))
+            picks.append((obj, "positive" if obj in here else "negative"))
+        out = []
+        for obj, kind in picks:
+            other = dataclasses.replace(spec, obj=obj)
+            action = search_action(world, make_goal(world, other), self._seen,
+                                   _search_places(world, other))
+            out.append({"instruction": spec.instruction, "relabelled": other.instruction,
+                        "expert_action": action, "kind": kind,
+                        "thought": self._check_thought(obj)})
+        return out
+
     # -- internals ----------------------------------------------------------------------------
     def _progress(self) -> None:
         goal, world = self._goal, self._world
@@ -197,7 +264,23 @@ class HouseholdEnv(TextEnv):
             info["valid"] = valid
         if self.expert:
             info["expert_action"] = self._expert_for(key)
+            info["expert_thought"] = self._check_thought(spec.obj)
         return info
+
+    def _check_thought(self, obj: str) -> str:
+        """What the expert checks before it takes: ``"<object> yes"`` or ``"<object> no"``,
+        whether the task's object is among those listed at a place where the agent, hands
+        empty, sees objects (not at the goal receptacle); ``""`` at every other state."""
+        world, spec = self._world, self._spec
+        assert world is not None and spec is not None
+        loc = world.loc
+        if (self._success or world.held >= 0 or loc < 0 or loc not in self._seen
+                or world.rtype[loc] == spec.target):
+            return ""
+        here = {world.otype[o] for o in world.visible(loc)}
+        if not here:
+            return ""
+        return f"{obj} {'yes' if obj in here else 'no'}"
 
     def _expert_for(self, key: str) -> str:
         """The expert's next command in the current state (``key``), through two caches."""

@@ -46,6 +46,7 @@ __all__ = [
     "make_spec",
     "make_task",
     "parse_task_id",
+    "seen_goals",
     "spec_from_task",
     "task_id",
     "task_list",
@@ -154,6 +155,12 @@ def _candidate_goals(task_type: str, room: str) -> tuple[tuple[str, str, frozens
 @functools.cache
 def _goals(task_type: str, room: str, hidden: bool) -> tuple[tuple[str, str, frozenset[str]], ...]:
     return tuple(g[:3] for g in _candidate_goals(task_type, room) if g[3] == hidden)
+
+
+def seen_goals(task_type: str, room: str) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """Goals ``(object, target, kinds the object can start in)`` of the seen partition for a
+    task type in a room (what train, valid and test draw from)."""
+    return _goals(task_type, room, False)
 
 
 @functools.lru_cache(maxsize=1 << 16)

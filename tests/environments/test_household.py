@@ -805,3 +805,94 @@ def test_search_expert_looks_in_listed_order_until_it_sees_the_object(search_env
 def test_search_expert_recovers_after_random_detours(search_env: Any) -> None:
     tasks = search_env.tasks("valid")[:100]
     assert _solved_after_detours(search_env, tasks, seed=5, longest=10) == len(tasks)
+
+
+# -- goal relabelling ----------------------------------------------------------------------------
+
+
+def _listed(observation: str) -> list[str]:
+    return re.findall(r"([a-z]+) \d+", observation.split("you see", 1)[1]) \
+        if "you see" in observation else []
+
+
+def test_relabel_goals_pairs_a_listed_and_an_absent_object(search_env: Any) -> None:
+    """At places that list objects, relabelled goals come as positives (a listed object: the
+    expert takes it from here) and negatives (an object not listed: the expert does not take),
+    with the task text changed only in its object."""
+    kinds: Counter[str] = Counter()
+    for task in search_env.tasks("train")[:150]:
+        obs, info = search_env.reset(options={"task_id": task.task_id})
+        spec = search_env.unwrapped._spec
+        for _ in range(30):
+            for rel in search_env.unwrapped.relabel_goals(2):
+                kinds[rel["kind"]] += 1
+                assert rel["instruction"] == task.instruction
+                new_obj = next(o for o in OBJECTS
+                               if rel["relabelled"] == rel["instruction"].replace(spec.obj, o))
+                assert new_obj != spec.obj
+                listed = _listed(obs)
+                if rel["kind"] == "positive":
+                    assert new_obj in listed, (obs, rel)
+                    assert re.fullmatch(rf"take {new_obj} \d+ from .+", rel["expert_action"])
+                else:
+                    assert new_obj not in listed, (obs, rel)
+                    assert not rel["expert_action"].startswith("take"), rel
+            obs, _, term, trunc, info = search_env.step(info["expert_action"])
+            if term or trunc:
+                break
+    assert kinds["positive"] >= 50 and kinds["negative"] >= 80, kinds
+
+
+def test_relabel_goals_only_where_the_hands_are_empty_and_objects_are_listed(
+        search_env: Any, env: Any) -> None:
+    search_env.reset(options={"task_id": "household/train/0"})
+    assert search_env.unwrapped.relabel_goals(2) == []  # the middle of the room lists nothing
+    assert search_env.unwrapped.relabel_goals(0) == []
+    env.reset(options={"task_id": "household/train/0"})
+    assert env.unwrapped.relabel_goals(2) == []  # the oracle's labels use hidden placements
+    with pytest.raises(RuntimeError, match="before reset"):
+        agentrl.make(ENV_ID, expert_mode="search").unwrapped.relabel_goals(2)
+
+
+def test_relabel_goals_never_uses_unseen_goal_combinations(search_env: Any) -> None:
+    from agentrl.environments.household.tasks import combination_is_unseen
+
+    used = 0
+    for task in search_env.tasks("train")[:100]:
+        _, info = search_env.reset(options={"task_id": task.task_id})
+        spec = search_env.unwrapped._spec
+        for _ in range(30):
+            for rel in search_env.unwrapped.relabel_goals(4):
+                obj = next(o for o in OBJECTS
+                           if rel["relabelled"] == rel["instruction"].replace(spec.obj, o))
+                assert not combination_is_unseen(spec.task_type, obj, spec.target)
+                used += 1
+            _, _, term, trunc, info = search_env.step(info["expert_action"])
+            if term or trunc:
+                break
+    assert used > 100
+
+
+def test_expert_thought_checks_the_listed_objects_before_taking(search_env: Any) -> None:
+    """``info["expert_thought"]`` says whether the task's object is listed where the agent,
+    hands empty, sees objects: "yes" is followed by taking it, "no" never by a take."""
+    said: Counter[str] = Counter()
+    for task in search_env.tasks("test")[:80]:
+        obs, info = search_env.reset(options={"task_id": task.task_id})
+        obj = search_env.unwrapped._spec.obj
+        assert info["expert_thought"] == ""  # the middle of the room
+        for _ in range(30):
+            thought, action = info["expert_thought"], info["expert_action"]
+            if thought:
+                name, answer = thought.rsplit(" ", 1)
+                assert name == obj and answer == ("yes" if obj in _listed(obs) else "no")
+                said[answer] += 1
+                if answer == "no":
+                    assert not action.startswith("take"), (obs, action)
+                else:
+                    said["yes, then take"] += action.startswith(f"take {obj} ")
+            obs, _, term, trunc, info = search_env.step(action)
+            if term or trunc:
+                break
+    assert said["yes"] >= 40 and said["no"] >= 40, said
+    assert said["yes, then take"] >= 0.9 * said["yes"], said

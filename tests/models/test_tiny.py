@@ -38,3 +38,20 @@ def test_tools_are_rendered_into_the_system_turn(tiny_tokenizer: Any) -> None:
     assert text == ('<|im_start|>system\nS\nTools:\n{"type": "function", "function": '
                     '{"name": "calculator", "parameters": {}}}<|im_end|>\n'
                     "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_preset_sets_initial_scale_and_rope_base(tmp_path: Path, tiny_tokenizer: Any) -> None:
+    """``initializer_range`` and ``rope_theta`` of a preset reach the model and its saved
+    config (a larger initial scale makes the randomly initialised weights larger)."""
+    from agentrl.models import build_tiny_model
+
+    small = build_tiny_model(tiny_tokenizer, hidden_size=32, num_heads=4, num_kv_heads=2)
+    large = build_tiny_model(tiny_tokenizer, hidden_size=32, num_heads=4, num_kv_heads=2,
+                             initializer_range=0.1, rope_theta=1e6)
+    q_small = small.model.layers[0].self_attn.q_proj.weight.std().item()
+    q_large = large.model.layers[0].self_attn.q_proj.weight.std().item()
+    assert abs(q_small - 0.02) < 0.005 and abs(q_large - 0.1) < 0.02
+    large.save_pretrained(tmp_path)
+    config = AutoModelForCausalLM.from_pretrained(tmp_path).config
+    assert config.initializer_range == 0.1
+    assert config.rope_parameters["rope_theta"] == 1e6

@@ -12,6 +12,7 @@ import torch
 
 import agentrl
 from agentrl.config import load_config
+from agentrl.errors import UserError
 from agentrl.trainer import LocalTrainer
 from agentrl.trainer.losses import aggregate, kl_penalty, ppo_clip_loss
 
@@ -315,3 +316,82 @@ def test_tiny_tokenizer_learns_the_tool_schemas_of_tool_prompts() -> None:
     d = demos[0]
     text = with_tools.apply_chat_template(d.messages, tools=d.tools, tokenize=False)
     assert with_tools.decode(with_tools(text)["input_ids"]) == text
+
+
+def test_sft_targets_follow_the_template_and_relabelled_goals_are_added() -> None:
+    """``trainer.sft.target`` renders the expert's thought and action; ``trainer.sft.relabel``
+    adds copies of states under other goal objects, with the task text replaced."""
+    from agentrl.prompting import PromptBuilder
+    from agentrl.trainer.sft import collect_demonstrations
+
+    def factory() -> Any:
+        return agentrl.make("agentrl/Household-v0", expert_mode="search")
+
+    tasks = factory().unwrapped.tasks("train")[:30]
+    target = "{% if thought %}<think>{{ thought }}</think>{% endif %}{{ action }}"
+    plain = collect_demonstrations(factory, PromptBuilder(history_window=2), tasks,
+                                   env_id="agentrl/Household-v0", recovery_fraction=0.0,
+                                   progress=False)
+    counts: dict[str, int] = {}
+    demos = collect_demonstrations(factory, PromptBuilder(history_window=2), tasks,
+                                   env_id="agentrl/Household-v0", recovery_fraction=0.0,
+                                   target=target, relabel=2, counts=counts, progress=False)
+    assert counts["positive"] >= 10 and counts["negative"] >= 10, counts
+    assert len(demos) == len(plain) + sum(counts.values())
+    thoughts = [d for d in demos if d.action.startswith("<think>")]
+    assert len(thoughts) >= 40
+    for d in thoughts:
+        obj, answer = d.action[7:d.action.index("</think>")].rsplit(" ", 1)
+        action = d.action.split("</think>", 1)[1]
+        assert answer in ("yes", "no")
+        if answer == "no":
+            assert not action.startswith("take"), d.action
+        assert obj in d.messages[-1]["content"].split("Observation:")[0]  # the task line
+    originals = {d.action for d in plain}
+    assert {d.action.split("</think>")[-1] for d in demos} >= originals
+    with pytest.raises(UserError, match=r"trainer\.sft\.target uses an unknown variable"):
+        collect_demonstrations(factory, PromptBuilder(), tasks[:1], env_id="x",
+                               recovery_fraction=0.0, target="{{ nope }}", progress=False)
+    with pytest.raises(UserError, match="needs an environment with relabel_goals"):
+        collect_demonstrations(lambda: agentrl.make("agentrl/ToolUse-v0"), PromptBuilder(),
+                               tasks[:1], env_id="agentrl/ToolUse-v0", recovery_fraction=0.0,
+                               relabel=1, progress=False)
+
+
+def test_sft_prompt_loss_weight_trains_the_prompt_tokens_too() -> None:
+    """``trainer.sft.prompt_loss_weight`` adds next-token loss on the prompt: the prompt's
+    tokens get likelier than without it, and the reported loss is still the targets' alone."""
+    import copy
+    import random
+
+    from agentrl.models import build_tiny_model, build_tokenizer
+    from agentrl.trainer.actor import response_hidden_states
+    from agentrl.trainer.sft import sft_epoch
+
+    texts = [f"You arrive at shelf {i}. On the shelf {i}, you see a mug {i % 3}." for i in range(9)]
+    tok = build_tokenizer(texts * 10, vocab_size=300)
+    data = [(tok(t)["input_ids"], tok(f"take mug {i % 3}")["input_ids"] + [tok.eos_token_id])
+            for i, t in enumerate(texts)]
+    base = build_tiny_model(tok, hidden_size=32, num_heads=4, num_kv_heads=2, seed=0)
+
+    def prompt_nll(model: Any) -> float:
+        model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for p, _ in data:
+                ids = torch.tensor([p])
+                hidden = response_hidden_states(model, ids, torch.ones_like(ids))
+                logits = model.get_output_embeddings()(hidden)[0, :-1]
+                total += float(torch.nn.functional.cross_entropy(logits, ids[0, 1:]))
+        return total / len(data)
+
+    results = {}
+    for weight in (0.0, 1.0):
+        model = copy.deepcopy(base)
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+        rng = random.Random(0)
+        losses = [sft_epoch(model, opt, data, batch_size=3, pad_id=tok.pad_token_id, rng=rng,
+                            prompt_weight=weight) for _ in range(15)]
+        assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
+        results[weight] = prompt_nll(model)
+    assert results[1.0] < 0.5 * results[0.0], results

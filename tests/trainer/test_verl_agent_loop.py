@@ -376,3 +376,38 @@ def test_trainer_hook_through_transfer_queue(run_config: RunConfig, tokenizer: A
     dumped = list(agentrl.read_episodes(tmp_path / "episodes" / "iter_000001.jsonl"))
     assert [s.advantage for ep in dumped for s in ep.steps] == pytest.approx(
         [s.advantage for s in steps])
+
+
+def test_action_pattern_parses_the_servers_reply(run_config: RunConfig, tokenizer: Any) -> None:
+    """With ``prompt.action_pattern`` the environment gets the action inside the reply's format,
+    as in the local rollout; the step keeps the whole reply, and the response ids are the
+    server's (thought included)."""
+
+    class ThinkingServer(ExpertServer):
+        async def generate(self, request_id: str, *, prompt_ids: list[int],
+                           sampling_params: dict[str, Any], **kwargs: Any) -> TokenOutput:
+            action = self.info["expert_action"]
+            ids = self.tokenizer.encode(f"<think>ok</think>{action}", add_special_tokens=False)
+            ids.append(self.tokenizer.eos_token_id)
+            _, _, _, _, self.info = self.env.step(action)
+            self.requests.append((list(prompt_ids), ids))
+            return TokenOutput(token_ids=ids, log_probs=[-0.5] * len(ids),
+                               extra_fields=dict(VERSIONS))
+
+    task_id = "household/valid/4"
+    config = run_config.model_copy(deep=True)
+    config.prompt.action_pattern = r"(?:<think>.*?</think>)?\s*(.*)"
+    server = ThinkingServer(tokenizer, task_id, seed=7)
+    verl_config = trainer_config(config)
+    verl_config.actor_rollout_ref.rollout.response_length = 48  # room for the thought
+    loop = AgentrlAgentLoop(trainer_config=DictConfigWrap(verl_config), server_manager=server,
+                            tokenizer=tokenizer, processor=None, dataset_cls=RLHFDataset,
+                            data_config=DictConfigWrap(verl_config.data))
+    outputs = asyncio.run(loop.run(dict(SAMPLING), **task_kwargs(task_id, 7, "uid-t", 0)))
+    record = outputs[-1].extra_fields[EPISODE_KEY]
+    assert record["success"] is True and len(outputs) == len(server.requests) >= 2
+    for out, (_, response) in zip(outputs, server.requests, strict=True):
+        step = out.extra_fields[STEP_KEY]
+        assert out.response_ids == response
+        assert step["raw_action"] == f"<think>ok</think>{step['action']}"  # extra, flattened
+        assert not step.get("projected")

@@ -228,13 +228,13 @@ class AgentrlAgentLoop(AgentLoopBase):
         if not response_ids:
             raise RuntimeError("the generation server returned no tokens for a step")
         text = self._decode(response_ids)
-        action, projected = text, False
+        action, projected = self.builder.parse_action(text), False  # prompt.action_pattern
         admissible = info.get("admissible_actions")
         if self.run_config.rollout.projection and admissible \
                 and not is_admissible(action, admissible):
-            action = project_action(action, admissible,
-                                    keep_names=self.run_config.rollout.projection_keep_names)
-            projected = action != text
+            nearest = project_action(action, admissible,
+                                     keep_names=self.run_config.rollout.projection_keep_names)
+            action, projected = nearest, nearest != action
         return _Turn(prompt_ids=prompt_ids, response_ids=response_ids, text=text, action=action,
                      projected=projected, truncated_prompt=truncated_prompt, generation=out,
                      generate_s=time.perf_counter() - t0)
@@ -316,7 +316,9 @@ def _make_step(observation: str, before: dict[str, Any], reward: float, info: di
         step_info["expert_action"] = before["expert_action"]
     extra: dict[str, Any] = {}
     if turn.projected:
-        extra.update(projected=True, raw_action=turn.text)
+        extra["projected"] = True
+    if turn.projected or turn.action != turn.text:  # projected, or parsed out of a format
+        extra["raw_action"] = turn.text
     if turn.truncated_prompt:
         extra["prompt_truncated"] = True
     return Step(observation=observation, action=turn.action, reward=reward,

@@ -16,7 +16,6 @@ those components' registries; here they only need a ``name``.
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
 from pathlib import Path
@@ -176,13 +175,11 @@ class PromptConfig(Section):
     @field_validator("action_pattern")
     @classmethod
     def _action_pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                groups = re.compile(value, re.DOTALL).groups
-            except re.error as exc:
-                raise ValueError(f"not a regular expression: {exc}") from None
-            if groups < 1:
-                raise ValueError("needs a group around the action, e.g. '<action>(.*?)</action>'")
+        from agentrl.prompting import action_pattern_problem
+
+        problem = None if value is None else action_pattern_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -28,7 +28,7 @@ import jinja2
 from agentrl.errors import UserError
 
 __all__ = ["DEFAULT_SYSTEM", "DEFAULT_USER", "PromptBuilder", "TokenMismatchError",
-           "compile_action_pattern"]
+           "action_pattern_problem", "compile_action_pattern"]
 
 DEFAULT_SYSTEM = ("You are an agent in a text environment. Read the task and the observation, "
                   "then reply with exactly one action.")
@@ -185,20 +185,26 @@ class PromptBuilder:
                                  f"(consumed {got!r}, rendered {want!r})")
 
 
+def action_pattern_problem(pattern: str) -> str | None:
+    """What is wrong with an ``action_pattern`` (None when it is a regular expression with a
+    group for the action); shared by the config's validation and the prompt builder."""
+    try:
+        groups = re.compile(pattern, re.DOTALL).groups
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    if groups < 1:
+        return "needs a group around the action, e.g. '<action>(.*?)</action>'"
+    return None
+
+
 def compile_action_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """``prompt.action_pattern`` compiled (dot matches newlines), or a one-line error when it is
-    not a regular expression with a group for the action."""
+    """``prompt.action_pattern`` compiled (dot matches newlines), or a one-line error."""
     if pattern is None:
         return None
-    try:
-        compiled = re.compile(pattern, re.DOTALL)
-    except re.error as exc:
-        raise UserError(f"prompt.action_pattern {pattern!r} is not a regular expression: "
-                        f"{exc}") from None
-    if compiled.groups < 1:
-        raise UserError(f"prompt.action_pattern {pattern!r} needs a group around the action, "
-                        "e.g. '<action>(.*?)</action>'")
-    return compiled
+    problem = action_pattern_problem(pattern)
+    if problem:
+        raise UserError(f"prompt.action_pattern {pattern!r}: {problem}")
+    return re.compile(pattern, re.DOTALL)
 
 
 def _new_turn_ids(tokenizer: Any, prefix: list[int], full: list[int],

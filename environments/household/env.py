@@ -191,13 +191,10 @@ class HouseholdEnv(TextEnv):
         world, spec = self._world, self._spec
         if world is None or spec is None:
             raise RuntimeError("HouseholdEnv.relabel_goals() called before reset()")
+        here = self._listed_here()
+        if limit < 1 or self.expert_mode != "search" or not here:
+            return []
         loc = world.loc
-        if (limit < 1 or self._success or self.expert_mode != "search" or world.held >= 0
-                or loc < 0 or loc not in self._seen or world.rtype[loc] == spec.target):
-            return []
-        here = {world.otype[o] for o in world.visible(loc)}
-        if not here:
-            return []
         count: dict[str, int] = {}
         seen_elsewhere: set[str] = set()  # kinds the expert could also fetch from elsewhere
         for o, r in enumerate(world.pos):
@@ -230,7 +227,7 @@ class HouseholdEnv(TextEnv):
                                    _search_places(world, other))
             out.append({"instruction": spec.instruction, "relabelled": other.instruction,
                         "expert_action": action, "kind": kind,
-                        "thought": self._check_thought(obj)})
+                        "thought": f"{obj} {'yes' if kind == 'positive' else 'no'}"})
         return out
 
     # -- internals ----------------------------------------------------------------------------
@@ -264,23 +261,23 @@ class HouseholdEnv(TextEnv):
             info["valid"] = valid
         if self.expert:
             info["expert_action"] = self._expert_for(key)
-            info["expert_thought"] = self._check_thought(spec.obj)
+            # the check behind a take: is the task's object among those listed here?
+            here = self._listed_here()
+            info["expert_thought"] = f"{spec.obj} {'yes' if spec.obj in here else 'no'}" \
+                if here else ""
         return info
 
-    def _check_thought(self, obj: str) -> str:
-        """What the expert checks before it takes: ``"<object> yes"`` or ``"<object> no"``,
-        whether the task's object is among those listed at a place where the agent, hands
-        empty, sees objects (not at the goal receptacle); ``""`` at every other state."""
+    def _listed_here(self) -> set[str]:
+        """The kinds of object listed where the agent stands, at the states where the expert
+        decides whether to take: hands empty, the place looked into and not the goal
+        receptacle, the task not yet done; empty at every other state."""
         world, spec = self._world, self._spec
         assert world is not None and spec is not None
         loc = world.loc
         if (self._success or world.held >= 0 or loc < 0 or loc not in self._seen
                 or world.rtype[loc] == spec.target):
-            return ""
-        here = {world.otype[o] for o in world.visible(loc)}
-        if not here:
-            return ""
-        return f"{obj} {'yes' if obj in here else 'no'}"
+            return set()
+        return {world.otype[o] for o in world.visible(loc)}
 
     def _expert_for(self, key: str) -> str:
         """The expert's next command in the current state (``key``), through two caches."""

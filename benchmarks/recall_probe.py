@@ -120,12 +120,13 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=4000, help="training prompts")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--out", default=str(RESULTS), help="results file (JSON)")
     args = ap.parse_args()
     out = Path(args.out)
     previous = json.loads(out.read_text()).get("runs", []) if out.is_file() else []
     runs = [run(args.preset, task, n_train=args.examples, n_test=300, epochs=args.epochs,
-                lr=args.lr, init=args.init)
+                lr=args.lr, init=args.init, batch_size=args.batch_size)
             for task in (TASKS if args.task == "both" else (args.task,))]
     table = Table(title="held-out accuracy of a fresh model on synthetic lookups")
     for col in ("preset", "init", "task", "chance", "accuracy by epoch"):

@@ -494,8 +494,12 @@ def test_recall_probe_examples_and_a_short_run(tmp_path: Path) -> None:
     preset.write_text(json.dumps({"vocab_size": 600, "hidden_size": 32, "num_layers": 1,
                                   "num_heads": 2, "num_kv_heads": 1, "intermediate_size": 64}))
     result = recall_probe.run(str(preset), "member", n_train=64, n_test=20, epochs=2, lr=1e-3,
-                              init=0.1)
+                              init=0.1, batch_size=32)
     assert result["initializer_range"] == 0.1 and len(result["curve"]) == 2
+    assert result["batch_size"] == 32 and result["train_examples"] == 64
+    (line, value), = runner.headlines("recall_probe", {"runs": [result]})
+    assert "64 prompts, batch 32" in line and float(value) == pytest.approx(
+        result["curve"][-1]["test_accuracy"], abs=1e-3)
     assert all(0.0 <= p["test_accuracy"] <= 1.0 and p["loss"] > 0 for p in result["curve"])
     with pytest.raises(SystemExit, match="unknown preset"):
         recall_probe.run("no-such-preset", "copy", n_train=4, n_test=2, epochs=1, lr=1e-3,

@@ -17,6 +17,10 @@ on one of two tasks, and reports held-out accuracy after every epoch:
 
     python -m benchmarks.recall_probe --preset tiny --task member --epochs 12
     python -m benchmarks.recall_probe --preset configs/models/tiny.json --init 0.1 --task copy
+    python -m benchmarks.recall_probe --task member --init 0.1 --batch-size 64 --examples 8000
+
+The batch size matters: at 16 the membership check stays near chance for thousands of steps,
+at 64 (with ``--init 0.1``) it is learned slowly (issue #10's experiment log).
 
 Writes ``benchmarks/results/recall_probe.json`` (one entry per preset, task and settings, with
 the accuracy curve; earlier entries are kept) and prints a table.

@@ -351,7 +351,7 @@ def _recall_probe(d: dict[str, Any]) -> list[tuple[str, str]]:
         curve = r["curve"]
         out.append((f"fresh {Path(r['preset']).stem} model, {r['task']} lookup, init "
                     f"{r['initializer_range'] or 'preset'}, {r['train_examples']} prompts, batch "
-                    f"{r.get('batch_size', 16)}: held-out accuracy after {curve[-1]['epoch']} "
+                    f"{r['batch_size']}: held-out accuracy after {curve[-1]['epoch']} "
                     f"epochs (chance {r['chance']:.2f})",
                     f"{curve[-1]['test_accuracy']:.3f}"))
     return out

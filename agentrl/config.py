@@ -145,6 +145,11 @@ class RolloutConfig(Section):
                            "samples from its softmax renormalised over the tokens that continue "
                            "some admissible action; the trainer recomputes the same "
                            "distribution. Steps whose list has templates decode freely.")
+    vary_hidden: bool = Field(
+        False, description="Training groups share the task but not what it leaves hidden: "
+                           "episode k resets with seed + k and options['vary_hidden'], and an "
+                           "environment that supports it (household: where the objects are) "
+                           "draws the hidden part from that seed. Evaluation never varies.")
     step_timeout_s: float = Field(60.0, gt=0, description="Limit on one environment step.")
     episode_timeout_s: float = Field(1800.0, gt=0, description="Limit on one episode.")
 
@@ -223,6 +228,10 @@ class SFTConfig(Section):
                                                     "expert's) and thought (the environment's "
                                                     "info['expert_thought'], '' if none); pair "
                                                     "it with prompt.action_pattern.")
+    label_noise: float = Field(0.0, ge=0.0, lt=1.0,
+                               description="Share of demonstration steps where the demonstrator "
+                                           "takes a random admissible action and that action is "
+                                           "the label (an imperfect demonstrator; 0: none).")
     relabel: int = Field(0, ge=0, description="Goal-relabelled copies per state (0: none): the "
                                               "same state with another goal object, labelled "
                                               "by the expert (an environment with "
@@ -280,6 +289,15 @@ class TrainerConfig(Section):
     ppo_epochs: int = Field(2, ge=1, description="Passes over each batch.")
     minibatch_size: int = Field(64, ge=1, description="Step samples per optimiser step.")
     clip_ratio: float = Field(0.2, gt=0, description="PPO clip range epsilon.")
+    clip_ratio_c: float | None = Field(
+        3.0, gt=1, description="Dual-clip bound (Ye et al., 2020): where the advantage is "
+                               "negative, the loss stops growing once the probability ratio "
+                               "passes it (verl's clip_ratio_c, same default); null turns it "
+                               "off.")
+    negative_advantage_weight: float = Field(
+        1.0, ge=0, le=1, description="Factor on negative advantages in the policy loss (1: "
+                                     "plain PPO; 0: learn from better-than-average actions "
+                                     "only; local backend).")
     kl_coef: float = Field(0.0, ge=0, description="KL penalty to the frozen reference.")
     kl_type: Literal["k1", "low_var_kl"] = Field("low_var_kl", description="KL estimator.")
     entropy_coef: float = Field(0.001, ge=0, description="Entropy bonus coefficient.")

@@ -126,6 +126,9 @@ class RolloutEngine:
         projection: map inadmissible actions onto the nearest admissible action.
         projection_keep_names: project only onto actions naming the same kinds of objects
             (see :func:`project_action`).
+        vary_hidden: episode k of a group resets with ``seed + k`` and
+            ``options["vary_hidden"]``: same task, hidden state drawn per episode where the
+            environment supports it.
         constrain: give the policy the admissible actions as ``choices``, so that a model
             policy decodes only admissible actions (:mod:`agentrl.policies.constrain`); the
             allowed token ids of each position go to ``step.extra["allowed_ids"]``.
@@ -138,7 +141,7 @@ class RolloutEngine:
                  num_workers: int = 8, step_timeout_s: float = 60.0,
                  episode_timeout_s: float = 1800.0, projection: bool = False,
                  projection_keep_names: bool = False, constrain: bool = False,
-                 progress: bool = False) -> None:
+                 vary_hidden: bool = False, progress: bool = False) -> None:
         if constrain and getattr(policy, "ignores_choices", False):
             raise UserError(f"policy {policy.name} cannot constrain decoding to the admissible "
                             "actions; use an hf policy or set rollout.constrain=false")
@@ -154,6 +157,7 @@ class RolloutEngine:
         self.projection = projection
         self.projection_keep_names = projection_keep_names
         self.constrain = constrain
+        self.vary_hidden = vary_hidden
         self.progress = progress
         self._idle: list[gym.Env[str, str]] = []
         self._pool = cf.ThreadPoolExecutor(max_workers=max(1, num_workers),
@@ -199,6 +203,8 @@ class RolloutEngine:
 
     # -- stages ---------------------------------------------------------------------------------
     def _new_live(self, task: Task, seed: int, group_id: str, k: int) -> _Live:
+        if self.vary_hidden:
+            seed += k
         episode = Episode(episode_id=f"{group_id}-e{k}", group_id=group_id, task_id=task.task_id,
                           env=self.env_id, seed=seed, task_type=task.task_type)
         env = self._idle.pop() if self._idle else self.env_factory()
@@ -207,7 +213,10 @@ class RolloutEngine:
     def _reset_all(self, lives: list[_Live]) -> None:
         def reset(lv: _Live) -> tuple[str, dict[str, Any]]:
             assert lv.env is not None
-            return lv.env.reset(seed=lv.seed, options={"task_id": lv.task.task_id})
+            options: dict[str, Any] = {"task_id": lv.task.task_id}
+            if self.vary_hidden:
+                options["vary_hidden"] = True
+            return lv.env.reset(seed=lv.seed, options=options)
 
         futures = {self._pool.submit(reset, lv): lv for lv in lives}
         for future, lv in futures.items():

@@ -362,6 +362,8 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
     "take_probe": _take_probe, "recall_probe": _recall_probe,
+    # the quickstart with 1,000 demonstrations at batch 64 (an experiment of issue #10)
+    "quickstart_sft1000": _quickstart,
 }
 
 

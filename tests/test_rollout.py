@@ -293,3 +293,26 @@ def test_constrained_rollout_refuses_a_policy_that_ignores_choices() -> None:
                        env_id="test/Walk-v0", constrain=True) as engine:
         episodes = engine.run(Walk().tasks("train")[:2])
     assert all(e.success for e in episodes)
+
+
+def test_vary_hidden_gives_each_episode_of_a_group_its_own_seed() -> None:
+    """rollout.vary_hidden: same task, seeds seed + k and options['vary_hidden'], so the
+    household's objects lie elsewhere in each episode while the group stays one task."""
+    env_id = "agentrl/Household-v0"
+    factory = lambda: agentrl.make(env_id, expert_mode="search")  # noqa: E731
+    tasks = factory().tasks("train")[:2]
+    with _engine(factory, make_policy("expert"), env_id=env_id, group_size=4,
+                 vary_hidden=True) as engine:
+        episodes = engine.run(tasks, seeds=[10, 50], batch_id="v")
+    assert [e.seed for e in episodes] == [10, 11, 12, 13, 50, 51, 52, 53]
+    assert [e.group_id for e in episodes] == ["v-g0"] * 4 + ["v-g1"] * 4
+    assert all(e.success for e in episodes)
+    for g in range(2):
+        group = episodes[4 * g:4 * g + 4]
+        assert len({e.task_id for e in group}) == 1
+        assert len({e.steps[0].state_key for e in group}) == 1  # one observed start
+        assert len({tuple(s.action for s in e.steps) for e in group}) >= 2  # searched apart
+    with _engine(factory, make_policy("expert"), env_id=env_id, group_size=4) as engine:
+        shared = engine.run(tasks, seeds=[10, 50], batch_id="s")
+    assert [e.seed for e in shared] == [10] * 4 + [50] * 4
+    assert len({tuple(s.action for s in e.steps) for e in shared[:4]}) == 1

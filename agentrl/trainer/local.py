@@ -49,7 +49,12 @@ from agentrl.trainer.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from agentrl.trainer.losses import aggregate, kl_penalty, ppo_clip_loss
+from agentrl.trainer.losses import (
+    aggregate,
+    kl_penalty,
+    ppo_clip_loss,
+    scale_negative_advantages,
+)
 from agentrl.trainer.samples import StepSample, pack, step_samples
 from agentrl.trainer.sft import (
     collect_demonstrations,
@@ -131,6 +136,7 @@ class LocalTrainer:
             group_size=cfg.rollout.group_size, sampling=sampling_params(cfg),
             max_turns=cfg.rollout.max_turns, step_timeout_s=cfg.rollout.step_timeout_s,
             episode_timeout_s=cfg.rollout.episode_timeout_s, projection=cfg.rollout.projection,
+            vary_hidden=cfg.rollout.vary_hidden,
             projection_keep_names=cfg.rollout.projection_keep_names,
             constrain=cfg.rollout.constrain, progress=False)
 
@@ -246,7 +252,10 @@ class LocalTrainer:
                         logp, entropy, values = self.actor(batch, temperature)
                     mask = batch.response_mask
                     old = _aligned(chunk, "old_logprobs", mask)
-                    loss_tok, clipped = ppo_clip_loss(logp, old, batch.advantages, t.clip_ratio)
+                    adv = scale_negative_advantages(batch.advantages,
+                                                    t.negative_advantage_weight)
+                    loss_tok, clipped = ppo_clip_loss(logp, old, adv, t.clip_ratio,
+                                                      t.clip_ratio_c)
                     pg_loss = aggregate(loss_tok, mask, t.loss_agg, batch.weights)
                     ent = aggregate(entropy, mask, t.loss_agg, batch.weights)
                     loss = pg_loss - t.entropy_coef * ent
@@ -388,13 +397,16 @@ class LocalTrainer:
                                      show_admissible=cfg.prompt.show_admissible,
                                      task_from=cfg.prompt.task_from,
                                      action_pattern=cfg.prompt.action_pattern)
+        noise = cfg.trainer.sft.label_noise
         self.log(f"collecting {n} demonstration episodes "
-                 f"({cfg.trainer.sft.recovery_fraction:.0%} with recovery detours)")
+                 f"({cfg.trainer.sft.recovery_fraction:.0%} with recovery detours"
+                 + (f", {noise:.0%} of steps labelled with a random action" if noise else "")
+                 + ")")
         counts: dict[str, int] = {}
         demos = collect_demonstrations(self.env_factory, text_builder, tasks, env_id=cfg.env.id,
                                        recovery_fraction=cfg.trainer.sft.recovery_fraction,
                                        seed=cfg.seed, relabel=cfg.trainer.sft.relabel,
-                                       target=cfg.trainer.sft.target,
+                                       target=cfg.trainer.sft.target, label_noise=noise,
                                        progress=self.progress, counts=counts)
         if counts:
             self.log("goal-relabelled demonstrations: " + ", ".join(

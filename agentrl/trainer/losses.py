@@ -6,6 +6,10 @@ action), ``L`` token positions. ``mask`` is 1 on response tokens.
 - PPO-clip (Schulman et al., 2017, arXiv 1707.06347), token level:
   ``ratio = exp(logp - old_logp)``; ``loss = max(-A ratio, -A clip(ratio, 1-eps, 1+eps))``,
   with the step's advantage ``A`` broadcast to its response tokens (DESIGN.md 3.5).
+  Dual clip (Ye et al., 2020, "Mastering Complex Control in MOBA Games with Deep Reinforcement
+  Learning", arXiv 1912.09729; verl's ``clip_ratio_c``, default 3): for ``A < 0`` the loss is
+  also capped at ``-A c``, so a token whose probability grew far beyond the rollout's (a
+  ratio of 100 happens for tokens sampled from the tail) cannot dominate the gradient.
 - KL to a frozen reference: ``k1 = logp - ref_logp``; ``low_var_kl`` (Schulman's k3, as in verl
   and GRPO): ``exp(ref - logp) - (ref - logp) - 1`` (non-negative, unbiased, low variance).
 - Aggregation (how token losses become one number; matters because failed episodes are longer):
@@ -18,27 +22,51 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["aggregate", "kl_penalty", "ppo_clip_loss"]
+__all__ = ["aggregate", "kl_penalty", "ppo_clip_loss", "scale_negative_advantages"]
 
 
 def ppo_clip_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor,
-                  clip: float) -> tuple[torch.Tensor, torch.Tensor]:
+                  clip: float, clip_c: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token clipped surrogate loss and clip indicator.
 
     Args:
         logp, old_logp: (B, L) log-probs of the taken tokens under the current / rollout policy.
         advantages: (B,) one advantage per step sample.
         clip: epsilon of the clip range.
+        clip_c: dual-clip bound (> 1) on the ratio's effect where the advantage is negative;
+            ``None`` for plain PPO-clip.
 
     Returns:
-        (loss (B, L), clipped (B, L) as float 0/1).
+        (loss (B, L), clipped (B, L) as float 0/1: 1 where either clip set the loss).
     """
     ratio = torch.exp(logp - old_logp)  # (B, L)
     adv = advantages[:, None]  # (B, 1)
     unclipped = -adv * ratio
     clipped = -adv * torch.clamp(ratio, 1.0 - clip, 1.0 + clip)
     loss = torch.maximum(unclipped, clipped)
-    return loss, (clipped > unclipped).float()
+    was_clipped = clipped > unclipped
+    if clip_c is not None:
+        cap = -adv * clip_c  # (B, 1); binds only where A < 0 and ratio > clip_c
+        capped = (adv < 0) & (loss > cap)
+        loss = torch.where(capped, cap.expand_as(loss), loss)
+        was_clipped = was_clipped | capped
+    return loss, was_clipped.float()
+
+
+def scale_negative_advantages(advantages: torch.Tensor, weight: float) -> torch.Tensor:
+    """Advantages with the negative ones multiplied by ``weight``.
+
+    A policy-gradient step splits into positive-sample reinforcement (raise the probability of
+    actions better than average) and negative-sample reinforcement (lower that of the worse);
+    Zhu et al. (2025, "The Surprising Effectiveness of Negative Reinforcement in LLM
+    Reasoning", arXiv 2506.01347) weight the two parts separately. ``weight`` 0 keeps only the
+    positive part, which makes the update a reward-weighted imitation of the better actions
+    (as in filtered behaviour cloning, RAFT: Dong et al. 2023, arXiv 2304.06767); 1 is plain
+    PPO (``trainer.negative_advantage_weight``).
+    """
+    if weight == 1.0:
+        return advantages
+    return torch.where(advantages < 0, advantages * weight, advantages)
 
 
 def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, kind: str) -> torch.Tensor:

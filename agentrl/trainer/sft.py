@@ -6,6 +6,12 @@ expert's re-planned action (``info["expert_action"]``), so the model learns to g
 after a mistake (as in DAgger-style data collection). The loss is cross-entropy on the action
 tokens only (the prompt is context), with the end-of-turn token as the last target.
 
+*Label noise* (``trainer.sft.label_noise``): at that share of the steps the demonstrator takes a
+random admissible action and records it as the label, so the model imitates an imperfect
+demonstrator (behaviour cloning of an epsilon-greedy expert). Unlike recovery detours, whose
+labels stay the expert's, the noise is learned; it is the same in every task, which is the kind
+of flaw reinforcement learning can remove in a way that carries to unseen tasks.
+
 *Goal relabelling* (``trainer.sft.relabel``): an environment that implements
 ``relabel_goals(limit)`` (the household world does) returns, for the current state, other goals
 with the expert's action for each; every one becomes an extra demonstration of the same prompt
@@ -46,18 +52,23 @@ class Demonstration:
 
 
 class DemonstrationPolicy:
-    """Records (prompt, expert action) pairs; plays the expert, or a random admissible action
-    with probability ``epsilon``."""
+    """Records (prompt, label) pairs and plays the expert; with probability ``epsilon`` plays a
+    random admissible action instead (the label stays the expert's: a recovery detour), and with
+    probability ``label_noise`` plays a random admissible action and records it as the label."""
 
     name = "demonstrations"
 
-    def __init__(self, epsilon: float, seed: int, target: str = "{{ action }}") -> None:
+    def __init__(self, epsilon: float, seed: int, target: str = "{{ action }}",
+                 label_noise: float = 0.0) -> None:
         self.epsilon = epsilon
+        self.label_noise = label_noise
         self.target = target_template(target)
         self.rng = random.Random(seed)
         self.demos: list[Demonstration] = []
         #: relabelled demonstrations by kind (see ``collect_demonstrations(relabel=...)``)
         self.relabelled: dict[str, int] = {}
+        #: demonstrations whose label is a random action (``label_noise``)
+        self.noisy = 0
 
     def act(self, inputs: list[PolicyInput], sampling: SamplingParams) -> list[Generation]:
         out = []
@@ -67,6 +78,14 @@ class DemonstrationPolicy:
                 raise UserError("SFT needs an environment with info['expert_action']; disable "
                                 "trainer.sft for this environment")
             thought = item.info.get("expert_thought") or ""
+            admissible = item.info.get("admissible_actions")
+            if admissible and self.label_noise > 0 and self.rng.random() < self.label_noise:
+                label = self.rng.choice(admissible)
+                self.noisy += 1
+                self.demos.append(Demonstration(item.messages, item.tools,
+                                                self.target.render(action=label, thought="")))
+                out.append(Generation(text=label))
+                continue
             self.demos.append(Demonstration(item.messages, item.tools,
                                             self.target.render(action=label, thought=thought)))
             for rel in item.info.get(RELABELS_KEY, ()):
@@ -78,7 +97,6 @@ class DemonstrationPolicy:
                                                              thought=rel.get("thought") or "")))
                 kind = str(rel.get("kind", "relabelled"))
                 self.relabelled[kind] = self.relabelled.get(kind, 0) + 1
-            admissible = item.info.get("admissible_actions")
             if admissible and self.rng.random() < self.epsilon:
                 out.append(Generation(text=self.rng.choice(admissible)))
             else:
@@ -124,7 +142,7 @@ class _Relabelling(gym.Wrapper):  # type: ignore[type-arg]
 def collect_demonstrations(env_factory: Callable[[], gym.Env[str, str]], builder: PromptBuilder,
                            tasks: Sequence[Task], *, env_id: str, recovery_fraction: float,
                            epsilon: float = 0.3, seed: int = 0, relabel: int = 0,
-                           target: str = "{{ action }}",
+                           target: str = "{{ action }}", label_noise: float = 0.0,
                            progress: bool = True,
                            counts: dict[str, int] | None = None) -> list[Demonstration]:
     """Expert demonstrations for ``tasks``; a ``recovery_fraction`` of them with random detours.
@@ -132,7 +150,8 @@ def collect_demonstrations(env_factory: Callable[[], gym.Env[str, str]], builder
     ``target`` is the SFT target template (``trainer.sft.target``: ``action`` and ``thought``).
     ``relabel`` > 0 adds up to that many goal-relabelled copies of each state the environment
     offers them for (``env.relabel_goals``; see the module docstring); ``counts``, when given,
-    receives how many of each kind were added."""
+    receives how many of each kind were added. ``label_noise`` is the share of steps labelled
+    with the random action the demonstrator took (see the module docstring)."""
     factory = env_factory
     if relabel > 0:
         probe = env_factory()
@@ -152,7 +171,7 @@ def collect_demonstrations(env_factory: Callable[[], gym.Env[str, str]], builder
                                (epsilon, tasks[:n_recovery], 0)):
         if not chunk:
             continue
-        policy = DemonstrationPolicy(eps, seed + offset, target)
+        policy = DemonstrationPolicy(eps, seed + offset, target, label_noise)
         with RolloutEngine(factory, policy, builder, env_id=env_id,
                            progress=progress) as engine:
             engine.run(chunk, seeds=[seed + offset + i for i in range(len(chunk))])

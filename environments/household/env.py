@@ -12,7 +12,8 @@ apple in fridge."). Each step takes one command; an inadmissible or malformed co
 "Nothing happens." with ``info["valid"] = False``. The episode terminates on success with reward
 ``reward_scale`` (0 otherwise) and is truncated after ``max_turns`` steps.
 
-``info`` on every step: ``valid``, ``admissible_actions``, ``state_key`` (exact, history-free),
+``info`` on every step: ``valid``, ``admissible_actions``, ``state_key`` (exact, history-free;
+observed with ``options["vary_hidden"]``),
 ``milestones`` and ``milestones_total``, ``success``, ``score`` (milestone fraction; 1.0 on
 success), ``expert_action``, ``expert_thought``, ``task_id``, ``task_type``, ``reward_components``.
 """
@@ -37,7 +38,7 @@ from agentrl.environments.household.tasks import (
     task_id,
     task_list,
 )
-from agentrl.environments.household.world import World, build_world
+from agentrl.environments.household.world import World, build_world, replace_objects
 from agentrl.envs.base import TextEnv
 from agentrl.errors import UserError
 from agentrl.types import Task
@@ -98,6 +99,7 @@ class HouseholdEnv(TextEnv):
         self._spec: TaskSpec | None = None
         self._task_id = ""
         self._observation = ""
+        self._varied = False
 
     # -- tasks --------------------------------------------------------------------------------
     def tasks(self, split: str = "train") -> list[Task]:
@@ -110,7 +112,10 @@ class HouseholdEnv(TextEnv):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         """Start a task: ``options["task_id"]`` (or ``options["task"]``, a ``Task``) picks it;
-        otherwise ``seed`` picks a train task. A task's world is fixed by the task itself."""
+        otherwise ``seed`` picks a train task. A task's world is fixed by the task itself, unless
+        ``options["vary_hidden"]`` is true: then ``seed`` moves its objects
+        (:func:`~agentrl.environments.household.world.replace_objects`) and ``state_key`` is
+        what the agent observes rather than the exact state."""
         super().reset(seed=seed)
         options = options or {}
         if options.get("task") is not None:
@@ -125,7 +130,13 @@ class HouseholdEnv(TextEnv):
             spec, self._task_id = make_spec("train", index), task_id("train", index)
         self._spec = spec
         template, self._goal, self._experts = _prepared(spec)
-        self._world = world = template.clone()
+        self._varied = bool(options.get("vary_hidden")) and seed is not None
+        if self._varied:
+            assert seed is not None
+            self._world = world = replace_objects(template, spec, seed)
+            self._goal, self._experts = make_goal(world, spec), {}
+        else:
+            self._world = world = template.clone()
         self._names = self._goal.milestone_names
         self._reached = 0
         self._success = False
@@ -248,7 +259,7 @@ class HouseholdEnv(TextEnv):
         total = len(self._names)
         info: dict[str, Any] = {
             "admissible_actions": list(commands),
-            "state_key": key,
+            "state_key": self._observed_key() if self._varied else key,
             "milestones": list(self._names[: self._reached]),
             "milestones_total": total,
             "success": self._success,
@@ -266,6 +277,19 @@ class HouseholdEnv(TextEnv):
             info["expert_thought"] = f"{spec.obj} {'yes' if spec.obj in here else 'no'}" \
                 if here else ""
         return info
+
+    def _observed_key(self) -> str:
+        """What the agent can observe now (place, what it holds, what lies there, open or
+        lit): the anchor state when object positions differ between a group's episodes."""
+        w = self._world
+        assert w is not None
+        loc, held = w.loc, w.held
+        here = ""
+        if loc >= 0 and (w.is_open[loc] or not w.ropenable[loc]):
+            here = ",".join(sorted(w.onames[o] for o in w.contents[loc]))
+        flags = f"{int(w.is_open[loc])}{int(w.rlit[loc])}" if loc >= 0 else ""
+        state = w.ostate[held] if held >= 0 else 0
+        return f"{loc}|{held}:{state}|{here}|{flags}"
 
     def _listed_here(self) -> set[str]:
         """The kinds of object listed where the agent stands, at the states where the expert

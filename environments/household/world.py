@@ -332,3 +332,18 @@ def build_world(spec: TaskSpec) -> World:
     open_flags = [_RECEPTACLE_INFO[kind][0] and rnd() < 0.2
                   for kind, count in kinds for _ in range(count)]
     return World(receptacles, objects, placement, open_flags)
+
+
+def replace_objects(world: World, spec: TaskSpec, seed: int) -> World:
+    """The same room (receptacles, which are open, the same objects) with every object moved to
+    a place drawn from ``seed``, under :func:`build_world`'s rules (each kind where it may be,
+    the goal's object never in a receptacle of the goal's type). What the task fixes stays;
+    what the agent has to find out differs."""
+    rnd = random.Random((seed * 0x9E3779B1) ^ spec.seed).random
+    avoid = "" if spec.task_type == "look_at_obj_in_light" else spec.target
+    placement = []
+    for kind in world.otype:
+        where = [r for r, t in enumerate(world.rtype) if t in OBJECTS[kind].receptacles
+                 and not (kind == spec.obj and t == avoid)]
+        placement.append(where[int(rnd() * len(where))])
+    return World(list(world.rnames), list(world.onames), placement, list(world.is_open))

@@ -896,3 +896,37 @@ def test_expert_thought_checks_the_listed_objects_before_taking(search_env: Any)
                 break
     assert said["yes"] >= 40 and said["no"] >= 40, said
     assert said["yes, then take"] >= 0.9 * said["yes"], said
+
+
+def test_vary_hidden_moves_the_objects_of_the_same_room(search_env: Any) -> None:
+    """options['vary_hidden']: the seed moves the objects (rules of build_world kept), the
+    room, the objects and the task stay; the anchor key is what the agent observes."""
+    task_id = first_task(search_env, "pick_heat_then_place")
+    first, plain_info = search_env.reset(seed=3, options={"task_id": task_id})
+    plain = world_of(search_env)
+    placements, keys = set(), set()
+    for seed in range(8):
+        obs, info = search_env.reset(seed=seed, options={"task_id": task_id,
+                                                         "vary_hidden": True})
+        w = world_of(search_env)
+        assert obs == first and w.onames == plain.onames and w.is_open == plain.is_open
+        spec = search_env.unwrapped._spec
+        for o, r in enumerate(w.pos):
+            assert w.rtype[r] in OBJECTS[w.otype[o]].receptacles
+            assert not (w.otype[o] == spec.obj and w.rtype[r] == spec.target)
+        placements.add(tuple(w.pos))
+        keys.add(info["state_key"])
+        steps = 0
+        while not (info["success"] or steps >= 60):
+            obs, _, _, _, info = search_env.step(info["expert_action"])
+            steps += 1
+        assert info["success"]  # the searching expert still solves it
+    assert len(placements) >= 6
+    assert keys == {"-1|-1:0||"}  # nothing observed yet: one anchor state for all of them
+    again = search_env.reset(seed=5, options={"task_id": task_id, "vary_hidden": True})[1]
+    pos5 = list(world_of(search_env).pos)
+    search_env.reset(seed=5, options={"task_id": task_id, "vary_hidden": True})
+    assert world_of(search_env).pos == pos5 and again["state_key"] == "-1|-1:0||"
+    search_env.reset(seed=5, options={"task_id": task_id})  # without the option: the task's
+    assert world_of(search_env).pos == plain.pos
+    assert plain_info["state_key"].startswith("-1|-1|")

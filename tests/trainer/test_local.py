@@ -14,7 +14,12 @@ import agentrl
 from agentrl.config import load_config
 from agentrl.errors import UserError
 from agentrl.trainer import LocalTrainer
-from agentrl.trainer.losses import aggregate, kl_penalty, ppo_clip_loss
+from agentrl.trainer.losses import (
+    aggregate,
+    kl_penalty,
+    ppo_clip_loss,
+    scale_negative_advantages,
+)
 
 CONFIG = """
 seed: 3
@@ -128,6 +133,14 @@ def test_ppo_loss_numbers() -> None:
     # ratios: [2, 1], [1, 3]; A=+1 clips 2 -> 1.2; A=-1 keeps the larger loss 3
     assert loss.flatten().tolist() == pytest.approx([-1.2, -1.0, 1.0, 3.0])
     assert clipped.tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    # dual clip at 2.5: the A=-1 token with ratio 3 is capped at 2.5; the others are unchanged
+    dual, dual_clipped = ppo_clip_loss(logp, old, adv, clip=0.2, clip_c=2.5)
+    assert dual.flatten().tolist() == pytest.approx([-1.2, -1.0, 1.0, 2.5])
+    assert dual_clipped.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    # the cap stops the gradient through the capped ratio
+    logp_var = logp.clone().requires_grad_(True)
+    ppo_clip_loss(logp_var, old, adv, clip=0.2, clip_c=2.5)[0].sum().backward()
+    assert logp_var.grad is not None and float(logp_var.grad[1, 1]) == 0.0
     mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
     assert float(aggregate(loss, mask, "token-mean")) == pytest.approx((-1.2 - 1.0 + 1.0) / 3)
     assert float(aggregate(loss, mask, "seq-mean-token-mean")) == pytest.approx(
@@ -139,6 +152,21 @@ def test_ppo_loss_numbers() -> None:
     k3 = kl_penalty(logp, ref, "low_var_kl")
     assert float(k3[0, 0]) == pytest.approx(0.0) and float(k3.min()) >= 0.0
     assert float(kl_penalty(logp, ref, "k1")[0, 1]) == pytest.approx(0.6931471805599453)
+
+
+def test_negative_advantage_weight_scales_only_the_negative_part() -> None:
+    """``trainer.negative_advantage_weight``: negative advantages are scaled, positive and zero
+    ones kept; at 0 a below-average action gets no gradient at all, at 1 nothing changes."""
+    adv = torch.tensor([1.5, -2.0, 0.0, -0.5])
+    assert scale_negative_advantages(adv, 1.0) is adv
+    assert scale_negative_advantages(adv, 0.25).tolist() == pytest.approx([1.5, -0.5, 0.0, -0.125])
+    assert scale_negative_advantages(adv, 0.0).tolist() == pytest.approx([1.5, 0.0, 0.0, 0.0])
+    logp = torch.log(torch.tensor([[0.5], [0.4], [0.3], [0.2]])).requires_grad_(True)
+    old = logp.detach().clone()
+    loss, _ = ppo_clip_loss(logp, old, scale_negative_advantages(adv, 0.0), clip=0.2)
+    loss.sum().backward()
+    assert logp.grad is not None
+    assert logp.grad.flatten().tolist() == pytest.approx([-1.5, 0.0, 0.0, 0.0])
 
 
 def test_lora_trains_adapters_only_and_resumes_exactly(tmp_path: Path) -> None:
@@ -356,6 +384,46 @@ def test_sft_targets_follow_the_template_and_relabelled_goals_are_added() -> Non
         collect_demonstrations(lambda: agentrl.make("agentrl/ToolUse-v0"), PromptBuilder(),
                                tasks[:1], env_id="agentrl/ToolUse-v0", recovery_fraction=0.0,
                                relabel=1, progress=False)
+
+
+def test_sft_label_noise_labels_a_share_of_steps_with_the_random_action_taken() -> None:
+    """``trainer.sft.label_noise``: at that share of the steps the demonstrator plays a random
+    admissible action and the demonstration's label is that action, not the expert's (recovery
+    detours keep the expert's label); 0 leaves every label the expert's."""
+    from agentrl.policies.base import PolicyInput, SamplingParams
+    from agentrl.prompting import PromptBuilder
+    from agentrl.trainer.sft import DemonstrationPolicy, collect_demonstrations
+
+    admissible = ["go to a", "go to b", "go to c", "look"]
+    inputs = [PolicyInput(messages=[{"role": "user", "content": "x"}],
+                          info={"expert_action": "look", "admissible_actions": admissible})
+              for _ in range(4000)]
+    for noise, epsilon in ((0.4, 0.0), (0.4, 0.5), (0.0, 0.5)):
+        policy = DemonstrationPolicy(epsilon, seed=0, label_noise=noise)
+        played = [g.text for g in policy.act(inputs, SamplingParams())]
+        labels = [d.action for d in policy.demos]
+        off_label = sum(a != "look" for a in labels) / len(labels)
+        assert off_label == pytest.approx(noise * 3 / 4, abs=0.03), (noise, epsilon, off_label)
+        assert policy.noisy == pytest.approx(noise * len(inputs), rel=0.1, abs=1)
+        # a noisy label is the action played; a detour plays a random action, labels the expert's
+        assert all(p == lab for p, lab in zip(played, labels, strict=True) if lab != "look")
+        detours = sum(p != lab for p, lab in zip(played, labels, strict=True))
+        assert detours / len(inputs) == pytest.approx((1 - noise) * epsilon * 3 / 4, abs=0.03)
+
+    def factory() -> Any:
+        return agentrl.make("agentrl/Household-v0", expert_mode="search")
+
+    tasks = factory().unwrapped.tasks("train")[:20]
+    clean = collect_demonstrations(factory, PromptBuilder(history_window=2), tasks,
+                                   env_id="agentrl/Household-v0", recovery_fraction=0.0,
+                                   progress=False)
+    noisy = collect_demonstrations(factory, PromptBuilder(history_window=2), tasks,
+                                   env_id="agentrl/Household-v0", recovery_fraction=0.0,
+                                   label_noise=0.3, progress=False)
+    # random steps lengthen the episodes, and their labels are actions the expert never takes
+    assert len(noisy) > 1.2 * len(clean), (len(noisy), len(clean))
+    expert_verbs = {d.action.split()[0] for d in clean}
+    assert {d.action.split()[0] for d in noisy} - expert_verbs
 
 
 def test_sft_prompt_loss_weight_trains_the_prompt_tokens_too() -> None:

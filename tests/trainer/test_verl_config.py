@@ -79,7 +79,7 @@ def test_household_recipe_instantiates_verls_dataclasses(tiny_checkpoint: Path,
     assert actor.optim.lr == 1e-6 and actor.optim.weight_decay == 0.0
     assert actor.ppo_mini_batch_size == 32  # 256 step samples / 8 per group
     assert actor.ppo_epochs == 1 and actor.entropy_coeff == 0.001
-    assert actor.clip_ratio_low == actor.clip_ratio_high == 0.2
+    assert actor.clip_ratio_low == actor.clip_ratio_high == 0.2 and actor.clip_ratio_c == 3.0
     assert actor.use_kl_loss and actor.kl_loss_coef == 0.01 and actor.kl_loss_type == "low_var_kl"
     assert actor.loss_agg_mode == "token-mean" and actor.use_dynamic_bsz
     assert algo.adv_estimator == "agentrl_grpo" and algo.gamma == 0.95
@@ -148,6 +148,7 @@ def test_templates_with_dollar_braces_survive_omegaconf(tmp_path: Path) -> None:
     ("model.path=null", "needs a Hugging Face checkpoint"),
     ("trainer.sft.enabled=true", "SFT warm-up runs only on the local backend"),
     ("credit.shapers=[{name: spa}]", "the spa shaper trains a model"),
+    ("trainer.negative_advantage_weight=0.5", "no weight for negative advantages"),
 ])
 def test_unsupported_combinations_are_one_line_errors(override: str, message: str) -> None:
     cfg = load_config(ROOT / "configs/recipes/household-gigpo.yaml", [override])

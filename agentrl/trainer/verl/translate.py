@@ -23,6 +23,7 @@ Mapping (agentrl -> verl):
 ``trainer.minibatch_size``         ``actor.ppo_mini_batch_size`` = ceil(minibatch / group_size):
                                    verl counts mini-batches in prompts and multiplies by ``n``
 ``trainer.clip_ratio``             ``actor.clip_ratio``, ``clip_ratio_low``, ``clip_ratio_high``
+``trainer.clip_ratio_c``           ``actor.clip_ratio_c`` (verl always dual-clips: null -> 1e9)
 ``trainer.kl_coef``, ``kl_type``   ``actor.use_kl_loss`` (coef > 0), ``kl_loss_coef``,
                                    ``kl_loss_type`` (k1 -> kl, low_var_kl -> low_var_kl)
 ``trainer.entropy_coef``           ``actor.entropy_coeff``
@@ -119,6 +120,10 @@ def check_supported(cfg: RunConfig) -> None:
         raise ConfigError("'trainer.sft.enabled': the SFT warm-up runs only on the local backend; "
                           "run it there first and point model.path at its checkpoint, or set "
                           "trainer.sft.enabled=false")
+    if cfg.trainer.negative_advantage_weight != 1.0:
+        raise ConfigError("'trainer.negative_advantage_weight': verl's policy loss has no "
+                          "weight for negative advantages; set it to 1 for trainer.backend=verl "
+                          "or train on the local backend")
     for i, shaper in enumerate(cfg.credit.shapers):
         if shaper.name in MODEL_SHAPERS:
             raise ConfigError(f"'credit.shapers.{i}': the {shaper.name} shaper trains a model "
@@ -145,6 +150,7 @@ def build_verl_config(cfg: RunConfig) -> dict[str, Any]:
         "ppo_epochs": t.ppo_epochs,
         "clip_ratio": t.clip_ratio, "clip_ratio_low": t.clip_ratio,
         "clip_ratio_high": t.clip_ratio,
+        "clip_ratio_c": t.clip_ratio_c if t.clip_ratio_c is not None else 1e9,
         "loss_agg_mode": LOSS_AGG[t.loss_agg],
         "entropy_coeff": t.entropy_coef,
         "use_kl_loss": t.kl_coef > 0, "kl_loss_coef": t.kl_coef,

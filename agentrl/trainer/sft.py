@@ -79,16 +79,14 @@ class DemonstrationPolicy:
                                 "trainer.sft for this environment")
             thought = item.info.get("expert_thought") or ""
             admissible = item.info.get("admissible_actions")
-            if admissible and self.label_noise > 0 and self.rng.random() < self.label_noise:
-                label = self.rng.choice(admissible)
+            noisy = bool(admissible) and self.label_noise > 0 \
+                and self.rng.random() < self.label_noise
+            if noisy:  # the random action played is the label
+                label, thought = self.rng.choice(admissible), ""
                 self.noisy += 1
-                self.demos.append(Demonstration(item.messages, item.tools,
-                                                self.target.render(action=label, thought="")))
-                out.append(Generation(text=label))
-                continue
             self.demos.append(Demonstration(item.messages, item.tools,
                                             self.target.render(action=label, thought=thought)))
-            for rel in item.info.get(RELABELS_KEY, ()):
+            for rel in () if noisy else item.info.get(RELABELS_KEY, ()):
                 old, new = rel["instruction"], rel["relabelled"]
                 messages = [{**m, "content": m["content"].replace(old, new)}
                             if isinstance(m.get("content"), str) else m for m in item.messages]
@@ -97,7 +95,7 @@ class DemonstrationPolicy:
                                                              thought=rel.get("thought") or "")))
                 kind = str(rel.get("kind", "relabelled"))
                 self.relabelled[kind] = self.relabelled.get(kind, 0) + 1
-            if admissible and self.rng.random() < self.epsilon:
+            if not noisy and admissible and self.rng.random() < self.epsilon:
                 out.append(Generation(text=self.rng.choice(admissible)))
             else:
                 out.append(Generation(text=label))

@@ -308,8 +308,7 @@ def build_world(spec: TaskSpec) -> World:
 
     placed: list[tuple[str, int]] = []
     n_goal = 2 + below(2) if spec.task_type == "pick_two_obj_and_place" else 1 + below(3)
-    avoid = "" if spec.task_type == "look_at_obj_in_light" else spec.target
-    where = spots(spec.obj, avoid)
+    where = spots(spec.obj, _goal_avoids(spec))
     placed += [(spec.obj, where[below(len(where))]) for _ in range(n_goal)]
     if spec.desklamp:
         where = spots("desklamp")
@@ -334,13 +333,19 @@ def build_world(spec: TaskSpec) -> World:
     return World(receptacles, objects, placement, open_flags)
 
 
+def _goal_avoids(spec: TaskSpec) -> str:
+    """The receptacle type the goal's object never starts in (the task's target: a task must
+    not be solved at reset); none for looking at an object in light."""
+    return "" if spec.task_type == "look_at_obj_in_light" else spec.target
+
+
 def replace_objects(world: World, spec: TaskSpec, seed: int) -> World:
     """The same room (receptacles, which are open, the same objects) with every object moved to
     a place drawn from ``seed``, under :func:`build_world`'s rules (each kind where it may be,
     the goal's object never in a receptacle of the goal's type). What the task fixes stays;
     what the agent has to find out differs."""
     rnd = random.Random((seed * 0x9E3779B1) ^ spec.seed).random
-    avoid = "" if spec.task_type == "look_at_obj_in_light" else spec.target
+    avoid = _goal_avoids(spec)
     placement = []
     for kind in world.otype:
         where = [r for r, t in enumerate(world.rtype) if t in OBJECTS[kind].receptacles

@@ -357,11 +357,26 @@ def _recall_probe(d: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _gradient_signal(d: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for run in d["runs"]:
+        for model, row in run["models"].items():
+            name = f"{run['label']}: {model}" if run.get("label") else model
+            rl = row["rl"]["b_noise"]  # None: no shared signal measured
+            value = "no signal" if rl is None else f"{rl:.0f}"
+            if row.get("imitation", {}).get("b_noise") is not None:
+                value += f" / {row['imitation']['b_noise']:.1f}"
+            out.append((f"gradient noise scale in episode groups, RL / imitation ({name})",
+                        value))
+    return out
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "household": _household, "textworld": _textworld, "webshop": _webshop, "tools": _tools,
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
     "take_probe": _take_probe, "recall_probe": _recall_probe,
+    "gradient_signal": _gradient_signal,
     # the quickstart with 1,000 demonstrations at batch 64 (an experiment of issue #10)
     "quickstart_sft1000": _quickstart,
 }

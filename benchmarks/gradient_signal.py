@@ -34,9 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
 import tempfile
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,7 +46,9 @@ from rich.table import Table
 from agentrl.config import RunConfig, load_config
 from agentrl.trainer.local import LocalTrainer
 from agentrl.trainer.samples import StepSample, pack, step_samples
+from agentrl.trainer.sft import target_ids
 from agentrl.types import Episode
+from benchmarks.take_probe import relative_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "gradient_signal.json"
@@ -91,18 +91,11 @@ class GradientProbe:
         self.params = [p for p in self.trainer.actor.parameters() if p.requires_grad]
         self.split_verb = split_verb
 
-    def rollout(self, iteration: int, sampling_seed: int) -> list[Episode]:
+    def rollout(self, iteration: int, sampling_seed: int | None = None) -> list[Episode]:
         """The trainer's rollout of ``iteration`` (its tasks and layouts), sampled with
-        ``sampling_seed``; credit assigned."""
-        tr, cfg = self.trainer, self.cfg
-        rng = random.Random(cfg.seed * 1_000_003 + iteration)  # as LocalTrainer.rollout
-        tasks = [tr.train_tasks[rng.randrange(len(tr.train_tasks))]
-                 for _ in range(cfg.rollout.groups_per_batch)]
-        seeds = [rng.randrange(2**31) for _ in tasks]
-        tr.engine.sampling = replace(tr.engine.sampling, seed=sampling_seed)
-        tr.model.eval()
-        episodes = tr.engine.run(tasks, seeds, batch_id=f"probe{iteration}-{sampling_seed}")
-        tr.assign_credit(episodes)
+        ``sampling_seed`` (default: the trainer's own); credit assigned."""
+        episodes = self.trainer.rollout(iteration, sampling_seed)
+        self.trainer.assign_credit(episodes)
         return episodes
 
     def _gradient(self, samples: list[StepSample], use_advantage: bool) -> torch.Tensor:
@@ -129,7 +122,6 @@ class GradientProbe:
         for ep in episodes:
             index = (ep.group_id or "").rsplit("-", 1)[-1]
             groups.setdefault(f"{index}:{ep.task_id}", []).append(ep)
-        eos = self.trainer.tokenizer.eos_token_id
         out = {}
         for key, members in groups.items():
             samples = step_samples(members)
@@ -141,16 +133,16 @@ class GradientProbe:
                     split.append(s.action.split(" ", 1)[0] == self.split_verb)
                     expert = s.info.get("expert_action")
                     if expert:
-                        ids = self.trainer.tokenizer(expert, add_special_tokens=False)
-                        imitation.append(StepSample(s.prompt_ids or [],
-                                                    ids["input_ids"] + [eos], 1.0,
-                                                    1.0 / len(steps)))
+                        imitation.append(StepSample(
+                            s.prompt_ids or [], target_ids(self.trainer.tokenizer, expert),
+                            1.0, 1.0 / len(steps)))
+            part = self._gradient([s for s, f in zip(samples, split, strict=True) if f], True)
+            rest = self._gradient([s for s, f in zip(samples, split, strict=True) if not f],
+                                  True)
             grads = {
-                "rl": self._gradient(samples, True),
-                "rl_split": self._gradient([s for s, f in zip(samples, split, strict=True)
-                                            if f], True),
-                "rl_rest": self._gradient([s for s, f in zip(samples, split, strict=True)
-                                           if not f], True),
+                "rl": part + rest,  # the loss is a sum over samples: no third pass needed
+                "rl_split": part,
+                "rl_rest": rest,
                 "imitation": (self._gradient(imitation, False) if imitation else None),
             }
             out[key] = {"grads": grads, "episodes": len(members),
@@ -205,9 +197,10 @@ def measure(cfg: RunConfig, model: str, split_verb: str = "go",
     torch.manual_seed(cfg.seed)
     with tempfile.TemporaryDirectory(prefix="gradient_signal-") as run_dir:
         probe = GradientProbe(cfg, run_dir, split_verb)
-        a = probe.group_gradients(probe.rollout(iteration, sampling_seed=iteration))
-        b = probe.group_gradients(probe.rollout(iteration, sampling_seed=iteration + 10_007))
-        c = probe.group_gradients(probe.rollout(iteration + 1, sampling_seed=iteration + 1))
+        a = probe.group_gradients(probe.rollout(iteration))
+        other_seed = cfg.seed + iteration + 10_007  # A's tasks and layouts, other samples
+        b = probe.group_gradients(probe.rollout(iteration, sampling_seed=other_seed))
+        c = probe.group_gradients(probe.rollout(iteration + 1))
     return summarize(a, b, c)
 
 
@@ -220,11 +213,6 @@ def json_safe(node: Any) -> Any:
     if isinstance(node, float) and not math.isfinite(node):
         return None
     return node
-
-
-def _relative(path: str) -> str:
-    resolved = Path(path).resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
 
 
 def _table(rows: dict[str, dict[str, Any]], split_verb: str) -> Table:
@@ -267,7 +255,7 @@ def main() -> None:
     cfg = load_config(args.config, args.overrides)
     rows = {}
     for model in args.models:
-        rows[_relative(model)] = measure(cfg, model, args.split_verb)
+        rows[relative_path(model)] = measure(cfg, model, args.split_verb)
         Console().print(f"{model}: done")
     Console(width=170).print(_table(rows, args.split_verb))
     out = Path(args.out)
@@ -275,7 +263,7 @@ def main() -> None:
     runs = json.loads(out.read_text()).get("runs", []) if out.is_file() else []
     runs.append({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "label": args.label, "config": _relative(args.config), "overrides": args.overrides,
+        "label": args.label, "config": relative_path(args.config), "overrides": args.overrides,
         "split_verb": args.split_verb, "models": json_safe(rows),
     })
     out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")

@@ -116,7 +116,7 @@ def labelled_states(cfg: RunConfig, split: str, n_tasks: int
     return labelled
 
 
-def _relative(path: str) -> str:
+def relative_path(path: str) -> str:
     """``path`` relative to the repository when it lies inside it (results stay portable)."""
     resolved = Path(path).resolve()
     return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
@@ -151,7 +151,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": _relative(args.config), "split": args.split, "tasks": args.tasks,
+        "config": relative_path(args.config), "split": args.split, "tasks": args.tasks,
         "checkpoints": rows,
     }, indent=2) + "\n")
     print(f"results: {out}")

@@ -563,12 +563,17 @@ def test_gradient_signal_on_real_household_rollouts(tmp_path: Path) -> None:
         [s.action for e in episodes for s in e.steps]
     again = probe.group_gradients(repeat)
     assert len(first) == 2 and first.keys() == again.keys()
+    from agentrl.trainer.samples import step_samples
+
     for key, group in first.items():
         grads = group["grads"]
         assert group["episodes"] == 2
-        # the per-kind split is a partition of the steps: the gradients add up
+        # the split is a partition of the steps: its two parts add up to the gradient of all
+        members = [ep for ep in episodes if ep.group_id.endswith("-" + key.split(":")[0])]
+        whole = probe._gradient(step_samples(members), True)
         assert grads["rl"].norm() > 0
-        assert torch.allclose(grads["rl_split"] + grads["rl_rest"], grads["rl"], atol=1e-5)
+        assert torch.allclose(grads["rl_split"] + grads["rl_rest"], whole, atol=1e-5)
+        assert torch.allclose(grads["rl"], whole, atol=1e-5)
         assert grads["imitation"] is not None and grads["imitation"].norm() > 0
         # the same tasks, layouts and sampling seed: the same episodes and gradients
         assert gradient_signal.cosine(grads["imitation"], again[key]["grads"]["imitation"]) \

@@ -200,13 +200,16 @@ class LocalTrainer:
         self.scheduler.step()
         return episodes, metrics
 
-    def rollout(self, iteration: int) -> list[Episode]:
-        """Stage 1: ``groups_per_batch`` tasks x ``group_size`` episodes with the current model."""
+    def rollout(self, iteration: int, sampling_seed: int | None = None) -> list[Episode]:
+        """Stage 1: ``groups_per_batch`` tasks x ``group_size`` episodes with the current model.
+        The tasks and their seeds depend on ``iteration`` alone; the sampling seed is
+        ``seed + iteration`` unless given (a diagnostic replays an iteration's tasks)."""
         rng = random.Random(self.cfg.seed * 1_000_003 + iteration)
         tasks = [self.train_tasks[rng.randrange(len(self.train_tasks))]
                  for _ in range(self.cfg.rollout.groups_per_batch)]
         seeds = [rng.randrange(2**31) for _ in tasks]
-        self.engine.sampling = replace(self.engine.sampling, seed=self.cfg.seed + iteration)
+        seed = self.cfg.seed + iteration if sampling_seed is None else sampling_seed
+        self.engine.sampling = replace(self.engine.sampling, seed=seed)
         self.model.eval()
         with self._autocast():
             return self.engine.run(tasks, seeds, batch_id=f"it{iteration}")

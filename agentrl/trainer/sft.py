@@ -39,7 +39,8 @@ from agentrl.rollout import RolloutEngine
 from agentrl.trainer.actor import response_hidden_states
 from agentrl.types import Task
 
-__all__ = ["Demonstration", "DemonstrationPolicy", "collect_demonstrations", "sft_epoch"]
+__all__ = ["Demonstration", "DemonstrationPolicy", "collect_demonstrations", "sft_epoch",
+           "target_ids"]
 
 
 @dataclass
@@ -180,16 +181,16 @@ def collect_demonstrations(env_factory: Callable[[], gym.Env[str, str]], builder
     return demos
 
 
+def target_ids(tokenizer: Any, action: str) -> list[int]:
+    """The token ids SFT trains on for ``action``: its text, then the end-of-turn token."""
+    return tokenizer(action, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+
+
 def demo_tensors(tokenizer: Any, demos: Sequence[Demonstration]
                  ) -> list[tuple[list[int], list[int]]]:
     """(prompt ids, target ids) per demonstration; targets end with the end-of-turn token."""
-    eos = tokenizer.eos_token_id
-    out = []
-    for d in demos:
-        prompt = chat_ids(tokenizer, d.messages, d.tools)
-        target = tokenizer(d.action, add_special_tokens=False)["input_ids"] + [eos]
-        out.append((prompt, target))
-    return out
+    return [(chat_ids(tokenizer, d.messages, d.tools), target_ids(tokenizer, d.action))
+            for d in demos]
 
 
 def length_grouped_batches(data: Sequence[tuple[list[int], list[int]]], batch_size: int,

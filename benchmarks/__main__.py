@@ -364,10 +364,28 @@ def _gradient_signal(d: dict[str, Any]) -> list[tuple[str, str]]:
             name = f"{run['label']}: {model}" if run.get("label") else model
             rl = row["rl"]["b_noise"]  # None: no shared signal measured
             value = "no signal" if rl is None else f"{rl:.0f}"
+            if rl is not None and "b_noise_low" in row["rl"]:  # runs since the interval
+                high = row["rl"]["b_noise_high"]  # None: the interval reaches "no signal"
+                value += f" [{row['rl']['b_noise_low']:.0f}, " + \
+                    ("inf" if high is None else f"{high:.0f}") + "]"
             if row.get("imitation", {}).get("b_noise") is not None:
                 value += f" / {row['imitation']['b_noise']:.1f}"
             out.append((f"gradient noise scale in episode groups, RL / imitation ({name})",
                         value))
+    return out
+
+
+def _rl_curve(d: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for run in d["runs"]:
+        held = run["held_out"]
+        start, last = held[0], held[-1]
+        value = f"{start['success']:.3f} -> {last['success']:.3f} after {last['groups']} groups"
+        at_quickstart = [p for p in held[1:] if p["groups"] == 192]
+        if at_quickstart:
+            value += f" ({at_quickstart[0]['success']:.3f} at the quickstart's 192)"
+        name = run.get("label") or run["run"]
+        out.append((f"held-out success over a long RL run, k={run['k']} ({name})", value))
     return out
 
 
@@ -376,7 +394,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
     "take_probe": _take_probe, "recall_probe": _recall_probe,
-    "gradient_signal": _gradient_signal,
+    "gradient_signal": _gradient_signal, "rl_curve": _rl_curve,
     # the quickstart with 1,000 demonstrations at batch 64 (an experiment of issue #10)
     "quickstart_sft1000": _quickstart,
 }

@@ -19,14 +19,18 @@ It reports the mean cosine between the gradients of one task from two independen
 gradient noise scale of McCandlish et al. ("An Empirical Model of Large-Batch Training",
 arXiv 1812.06162), ``B_noise = tr(Sigma) / |G|^2`` in episode groups, from the groups of A and
 C as independent draws: the batch at which a gradient step's signal equals its noise, and,
-roughly, how many groups of data a run needs before its steps add up to progress.
+roughly, how many groups of data a run needs before its steps add up to progress. The noise
+scale comes with an interval from the jackknife standard error of ``|G|^2`` (Efron & Stein,
+1981): with the quickstart's 16 groups per rollout it bounds the RL noise scale only from
+below; ``--set rollout.groups_per_batch=64`` narrows it.
 
     python -m benchmarks.gradient_signal RUN/sft [RUN/checkpoints/iter_000011] [--set k=v ...]
         [--label TEXT]
 
 Appends the run to ``benchmarks/results/gradient_signal.json`` and prints a table. About 6
 minutes per model on 2 cores for the quickstart's 16 x 8 episodes per rollout (the per-group
-gradients of a model of P parameters take 4 x 48 x P floats of memory: meant for small models).
+gradients of a model of P parameters take 4 x 3 x groups x P floats of memory: meant for small
+models).
 """
 
 from __future__ import annotations
@@ -60,15 +64,30 @@ def noise_scale(grads: torch.Tensor) -> dict[str, float]:
 
     ``G2`` is the unbiased estimate of |G|^2, ``(|sum g|^2 - sum |g|^2) / (n (n - 1))``;
     ``trace_sigma`` the unbiased trace of the per-unit covariance; ``b_noise`` their ratio (in
-    units: the batch at which E|mean of B units - G|^2 equals |G|^2; inf when G2 <= 0)."""
+    units: the batch at which E|mean of B units - G|^2 equals |G|^2; inf when G2 <= 0).
+
+    ``G2_se`` is the jackknife standard error of ``G2`` (leave one unit out; needs n >= 3, else
+    nan), and ``b_noise_low`` / ``b_noise_high`` bound the noise scale with ``G2 +- 2 G2_se``
+    (``b_noise_high`` is inf where ``G2 - 2 G2_se <= 0``: no shared signal is then shown)."""
     n = grads.shape[0]
     if n < 2:
         raise ValueError("noise_scale needs at least two per-unit gradients")
     x = grads.double()
+    total = x.sum(0)
+    sq = x.norm(dim=1) ** 2
+    s2 = float(total.norm() ** 2)
     trace_sigma = float(((x - x.mean(0)) ** 2).sum() / (n - 1))
-    g2 = float((x.sum(0).norm() ** 2 - (x.norm(dim=1) ** 2).sum()) / (n * (n - 1)))
-    return {"G2": g2, "trace_sigma": trace_sigma,
-            "b_noise": trace_sigma / g2 if g2 > 0 else float("inf")}
+    g2 = (s2 - float(sq.sum())) / (n * (n - 1))
+    se = float("nan")
+    if n >= 3:  # leave unit i out: |S - x_i|^2 = |S|^2 - 2 S.x_i + |x_i|^2
+        m = n - 1
+        loo = ((s2 - 2 * (x @ total) + sq) - (sq.sum() - sq)) / (m * (m - 1))
+        se = float(((m / n) * ((loo - loo.mean()) ** 2).sum()).sqrt())
+    low = trace_sigma / (g2 + 2 * se) if g2 + 2 * se > 0 else float("inf")
+    high = trace_sigma / (g2 - 2 * se) if g2 - 2 * se > 0 else float("inf")
+    return {"G2": g2, "G2_se": se, "trace_sigma": trace_sigma,
+            "b_noise": trace_sigma / g2 if g2 > 0 else float("inf"),
+            "b_noise_low": low, "b_noise_high": high}
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -215,11 +234,22 @@ def json_safe(node: Any) -> Any:
     return node
 
 
+def _noise_cell(row: dict[str, Any]) -> str:
+    """``b_noise [low, high]`` for the table (older results have no interval)."""
+    def fmt(v: float | None) -> str:
+        return f"{v:.0f}" if v is not None and math.isfinite(v) else "inf"
+    if row["b_noise"] is None or not math.isfinite(row["b_noise"]):
+        return "no signal"
+    if row.get("b_noise_low") is None:
+        return fmt(row["b_noise"])
+    return f"{fmt(row['b_noise'])} [{fmt(row['b_noise_low'])}, {fmt(row['b_noise_high'])}]"
+
+
 def _table(rows: dict[str, dict[str, Any]], split_verb: str) -> Table:
     table = Table(title="RL gradient per episode group: shared across tasks? (cosines; noise "
                         "scale in groups)")
     for col in ("model", "gradient", "same task", "other task", "iteration, same tasks",
-                "iteration, other tasks", "B_noise"):
+                "iteration, other tasks", "B_noise [±2 s.e.]"):
         table.add_column(col, justify="left" if col in ("model", "gradient") else "right",
                          overflow="fold")
     names = {"rl": "RL", "rl_split": f"RL, '{split_verb}' steps",
@@ -232,7 +262,7 @@ def _table(rows: dict[str, dict[str, Any]], split_verb: str) -> Table:
             table.add_row(model, names[kind], f"{r['cos_same_task']:.3f}",
                           f"{r['cos_other_task']:.3f}", f"{r['cos_iteration_same_tasks']:.3f}",
                           f"{r['cos_iteration_other_tasks']:.3f}",
-                          f"{r['b_noise']:.1f}" if math.isfinite(r["b_noise"]) else "no signal")
+                          _noise_cell(r))
     return table
 
 

@@ -4,6 +4,7 @@ and a smoke run of ``python -m benchmarks --quick --only model_speed``."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -520,7 +521,17 @@ def test_noise_scale_recovers_the_mean_and_the_covariance_of_synthetic_gradients
     assert row["G2"] == pytest.approx(5.0, rel=0.1)
     assert row["trace_sigma"] == pytest.approx(200.0, rel=0.05)
     assert row["b_noise"] == pytest.approx(40.0, rel=0.15)
+    assert row["b_noise_low"] < row["b_noise"] < row["b_noise_high"]
+    # the jackknife standard error matches the spread of G2 over repeated draws of 32 units
+    estimates, errors = [], []
+    for _ in range(200):
+        small = gradient_signal.noise_scale(mean + 2.0 * torch.randn(32, 50, generator=gen))
+        estimates.append(small["G2"])
+        errors.append(small["G2_se"])
+    spread = torch.tensor(estimates).std().item()  # about 2.1 for these draws
+    assert sum(errors) / len(errors) == pytest.approx(spread, rel=0.25)
     assert gradient_signal.noise_scale(torch.zeros(3, 4))["b_noise"] == float("inf")
+    assert math.isnan(gradient_signal.noise_scale(torch.ones(2, 4))["G2_se"])
     with pytest.raises(ValueError, match="at least two"):
         gradient_signal.noise_scale(torch.ones(1, 4))
     assert gradient_signal.cosine(torch.tensor([1.0, 0.0]), torch.tensor([1.0, 1.0])) == \
@@ -590,3 +601,60 @@ def test_gradient_signal_on_real_household_rollouts(tmp_path: Path) -> None:
     assert report["imitation"]["trace_sigma"] > 0
     assert 0.0 <= report["success"]["A"] <= 1.0
     assert -1.0 <= report["cos_rl_imitation_iteration"] <= 1.0
+
+
+# rl_curve: held-out success of a run's start model and kept checkpoints (issue #10)
+RL_CURVE_RUN = """
+seed: 1
+env: {{id: test/Walk-v0}}
+model: {{preset: {preset}}}
+rollout: {{group_size: 2, groups_per_batch: 3, history_window: 1}}
+policy: {{max_new_tokens: 3}}
+credit: {{estimator: {{name: grpo}}}}
+trainer:
+  iterations: 2
+  minibatch_size: 16
+  checkpoint_every: 1
+  keep_checkpoints: 3
+  sft: {{enabled: true, episodes: 6, epochs: 1, batch_size: 16}}
+eval: {{episodes: 2, every: 0, final: false}}
+output: {{dir: {out}}}
+"""
+
+
+def test_rl_curve_evaluates_the_start_and_every_kept_checkpoint(tmp_path: Path) -> None:
+    import agentrl
+    from agentrl.errors import UserError
+    from agentrl.trainer.local import LocalTrainer
+    from benchmarks import rl_curve
+
+    agentrl.register(id="test/Walk-v0", entry_point="tests.envs.toy_envs:Walk", max_turns=6)
+    preset = tmp_path / "micro.json"
+    preset.write_text(json.dumps({"vocab_size": 300, "hidden_size": 32, "num_layers": 1,
+                                  "num_heads": 2, "num_kv_heads": 1, "intermediate_size": 64}))
+    config = tmp_path / "run.yaml"
+    run_dir = tmp_path / "run"
+    config.write_text(RL_CURVE_RUN.format(preset=preset, out=run_dir))
+    LocalTrainer(load_config(config), progress=False, log=lambda *_: None).fit()
+
+    assert [i for i, _ in rl_curve.checkpoints(run_dir)] == [0, 1]
+    run = rl_curve.measure(run_dir, k=2, episodes=3)
+    held = run["held_out"]
+    assert [p["iteration"] for p in held] == [-1, 0, 1]
+    assert [p["groups"] for p in held] == [0, 3, 6]  # 3 groups per iteration
+    assert held[0]["model"].endswith("run/sft")
+    for p in held:
+        assert p["ci"][0] <= p["success"] <= p["ci"][1]
+        assert p["success"] <= p["pass_at_k"] <= 1.0
+    assert [r["iteration"] for r in run["training"]] == [0, 1]
+    assert all(0.0 <= r["success"] <= 1.0 for r in run["training"])
+    png = rl_curve.plot(run, tmp_path / "curve.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert rl_curve.moving_average([1.0, 0.0, 0.5, 0.5], 2) == [1.0, 0.5, 0.25, 0.5]
+
+    empty = tmp_path / "empty"
+    shutil.copytree(run_dir, empty, ignore=shutil.ignore_patterns("checkpoints"))
+    with pytest.raises(UserError, match="no checkpoints"):
+        rl_curve.measure(empty, k=1, episodes=1)
+    with pytest.raises(UserError, match=r"no metrics\.jsonl"):
+        rl_curve.training_curve(tmp_path)

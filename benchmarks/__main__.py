@@ -364,7 +364,7 @@ def _gradient_signal(d: dict[str, Any]) -> list[tuple[str, str]]:
             name = f"{run['label']}: {model}" if run.get("label") else model
             rl = row["rl"]["b_noise"]  # None: no shared signal measured
             value = "no signal" if rl is None else f"{rl:.0f}"
-            if rl is not None and "b_noise_low" in row["rl"]:  # runs since the interval
+            if rl is not None and row["rl"].get("b_noise_low") is not None:  # since the interval
                 high = row["rl"]["b_noise_high"]  # None: the interval reaches "no signal"
                 value += f" [{row['rl']['b_noise_low']:.0f}, " + \
                     ("inf" if high is None else f"{high:.0f}") + "]"

@@ -67,8 +67,9 @@ def noise_scale(grads: torch.Tensor) -> dict[str, float]:
     units: the batch at which E|mean of B units - G|^2 equals |G|^2; inf when G2 <= 0).
 
     ``G2_se`` is the jackknife standard error of ``G2`` (leave one unit out; needs n >= 3, else
-    nan), and ``b_noise_low`` / ``b_noise_high`` bound the noise scale with ``G2 +- 2 G2_se``
-    (``b_noise_high`` is inf where ``G2 - 2 G2_se <= 0``: no shared signal is then shown)."""
+    nan, and so are the bounds), and ``b_noise_low`` / ``b_noise_high`` bound the noise scale
+    with ``G2 +- 2 G2_se`` (``b_noise_high`` is inf where ``G2 - 2 G2_se <= 0``: no shared
+    signal is then shown)."""
     n = grads.shape[0]
     if n < 2:
         raise ValueError("noise_scale needs at least two per-unit gradients")
@@ -83,8 +84,10 @@ def noise_scale(grads: torch.Tensor) -> dict[str, float]:
         m = n - 1
         loo = ((s2 - 2 * (x @ total) + sq) - (sq.sum() - sq)) / (m * (m - 1))
         se = float(((m / n) * ((loo - loo.mean()) ** 2).sum()).sqrt())
-    low = trace_sigma / (g2 + 2 * se) if g2 + 2 * se > 0 else float("inf")
-    high = trace_sigma / (g2 - 2 * se) if g2 - 2 * se > 0 else float("inf")
+    low = high = float("nan")  # no interval from two units
+    if math.isfinite(se):
+        low = trace_sigma / (g2 + 2 * se) if g2 + 2 * se > 0 else float("inf")
+        high = trace_sigma / (g2 - 2 * se) if g2 - 2 * se > 0 else float("inf")
     return {"G2": g2, "G2_se": se, "trace_sigma": trace_sigma,
             "b_noise": trace_sigma / g2 if g2 > 0 else float("inf"),
             "b_noise_low": low, "b_noise_high": high}
@@ -240,7 +243,8 @@ def _noise_cell(row: dict[str, Any]) -> str:
         return f"{v:.0f}" if v is not None and math.isfinite(v) else "inf"
     if row["b_noise"] is None or not math.isfinite(row["b_noise"]):
         return "no signal"
-    if row.get("b_noise_low") is None:
+    low = row.get("b_noise_low")
+    if low is None or math.isnan(low):  # older results, or no interval from two groups
         return fmt(row["b_noise"])
     return f"{fmt(row['b_noise'])} [{fmt(row['b_noise_low'])}, {fmt(row['b_noise_high'])}]"
 

@@ -531,7 +531,11 @@ def test_noise_scale_recovers_the_mean_and_the_covariance_of_synthetic_gradients
     spread = torch.tensor(estimates).std().item()  # about 2.1 for these draws
     assert sum(errors) / len(errors) == pytest.approx(spread, rel=0.25)
     assert gradient_signal.noise_scale(torch.zeros(3, 4))["b_noise"] == float("inf")
-    assert math.isnan(gradient_signal.noise_scale(torch.ones(2, 4))["G2_se"])
+    pair = gradient_signal.noise_scale(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))  # G2 1, trace 0.5
+    assert math.isnan(pair["G2_se"]) and math.isnan(pair["b_noise_low"])
+    assert pair["b_noise"] == pytest.approx(0.5)
+    assert gradient_signal._noise_cell(pair) == "0"  # no interval from two groups
+    assert gradient_signal._noise_cell({**row, "b_noise_low": None}) == f"{row['b_noise']:.0f}"
     with pytest.raises(ValueError, match="at least two"):
         gradient_signal.noise_scale(torch.ones(1, 4))
     assert gradient_signal.cosine(torch.tensor([1.0, 0.0]), torch.tensor([1.0, 1.0])) == \

@@ -36,7 +36,6 @@ models).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 from datetime import datetime, timezone
@@ -52,7 +51,7 @@ from agentrl.trainer.local import LocalTrainer
 from agentrl.trainer.samples import StepSample, pack, step_samples
 from agentrl.trainer.sft import target_ids
 from agentrl.types import Episode
-from benchmarks.take_probe import relative_path
+from benchmarks import append_runs, relative_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "gradient_signal.json"
@@ -293,14 +292,11 @@ def main() -> None:
         Console().print(f"{model}: done")
     Console(width=170).print(_table(rows, args.split_verb))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    runs = json.loads(out.read_text()).get("runs", []) if out.is_file() else []
-    runs.append({
+    runs = append_runs(out, [{
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "label": args.label, "config": relative_path(args.config), "overrides": args.overrides,
         "split_verb": args.split_verb, "models": json_safe(rows),
-    })
-    out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
+    }])
     print(f"results: {out} (run {len(runs)})")
 
 

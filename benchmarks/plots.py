@@ -9,6 +9,9 @@
 - ``model_speed.png``: tiny-model generation tokens/s per batch size and trainer samples/s,
   median with min-max whiskers.
 - ``env_speed.png``: environment steps/s of the environment benchmarks.
+- ``rl_curve.png``: the latest long RL run of ``rl_curve.json``: training-rollout success per
+  iteration (and its 8-iteration mean) and held-out success of the kept checkpoints with 95%
+  intervals, against the episode groups played.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_all", "plot_env_speed", "plot_learning", "plot_model_speed"]
+__all__ = ["moving_average", "plot_all", "plot_env_speed", "plot_learning",
+           "plot_model_speed", "plot_rl_curve"]
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f"]
@@ -180,6 +184,42 @@ def plot_env_speed(results: dict[str, dict[str, Any]], out_dir: Path) -> Path | 
     return _save(fig, out_dir / "env_speed.png")
 
 
+def moving_average(values: Sequence[float], window: int) -> list[float]:
+    """Trailing mean over up to ``window`` values."""
+    out = []
+    for i in range(len(values)):
+        chunk = values[max(0, i - window + 1): i + 1]
+        out.append(sum(chunk) / len(chunk))
+    return out
+
+
+def plot_rl_curve(result: dict[str, Any], out_dir: Path) -> Path:
+    """``rl_curve.png`` from the latest run of an ``rl_curve.json``."""
+    run = result["runs"][-1]
+    fig, (ax,) = _figure(7.5, 4.2)
+    groups = run["groups_per_iteration"]
+    train = run["training"]
+    xs = [(r["iteration"] + 1) * groups for r in train]
+    ys = [r["success"] for r in train]
+    ax.plot(xs, ys, color="#bbbbbb", lw=0.8, label="training rollout (one iteration)")
+    ax.plot(xs, moving_average(ys, 8), color=COLORS[0], lw=1.6,
+            label="training rollout (mean of 8 iterations)")
+    held = run["held_out"]
+    hy = [p["success"] for p in held]
+    err = [[y - p["ci"][0] for y, p in zip(hy, held, strict=True)],
+           [p["ci"][1] - y for y, p in zip(hy, held, strict=True)]]
+    ax.errorbar([p["groups"] for p in held], hy, yerr=err, color=COLORS[1], marker="o",
+                capsize=3, label=f"held-out {run['split']} ({run['episodes']} tasks x "
+                                 f"{run['k']}, 95% CI)")
+    ax.axvline(192, color=COLORS[2], ls="--", lw=1, label="the quickstart's RL (192 groups)")
+    ax.set_xlabel("episode groups played (one task x group_size episodes)")
+    ax.set_ylabel("success")
+    ax.set_ylim(0, max(0.6, max(ys + [p["ci"][1] for p in held]) + 0.05))
+    ax.set_title("RL from the SFT model: success against groups played", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return _save(fig, out_dir / "rl_curve.png")
+
+
 def plot_all(results_dir: Path) -> list[Path]:
     """Every plot that the JSON files in ``results_dir`` allow; returns the files written."""
     results: dict[str, dict[str, Any]] = {}
@@ -193,6 +233,7 @@ def plot_all(results_dir: Path) -> list[Path]:
         ("learning", lambda: plot_learning(results["learning"], results_dir)),
         ("model_speed", lambda: [plot_model_speed(results["model_speed"], results_dir)]),
         ("", lambda: [p for p in [plot_env_speed(results, results_dir)] if p is not None]),
+        ("rl_curve", lambda: [plot_rl_curve(results["rl_curve"], results_dir)]),
     ]
     for name, job in jobs:
         if name and name not in results:

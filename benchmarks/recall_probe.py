@@ -44,6 +44,7 @@ from agentrl.environments.household.catalog import OBJECTS
 from agentrl.policies.hf import chat_ids
 from agentrl.trainer.local import _build_preset
 from agentrl.trainer.sft import Demonstration, demo_tensors, sft_epoch
+from benchmarks import append_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "recall_probe.json"
@@ -128,7 +129,6 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS), help="results file (JSON)")
     args = ap.parse_args()
     out = Path(args.out)
-    previous = json.loads(out.read_text()).get("runs", []) if out.is_file() else []
     runs = [run(args.preset, task, n_train=args.examples, n_test=300, epochs=args.epochs,
                 lr=args.lr, init=args.init, batch_size=args.batch_size)
             for task in (TASKS if args.task == "both" else (args.task,))]
@@ -140,8 +140,7 @@ def main() -> None:
                       f"{r['chance']:.2f}",
                       " ".join(f"{p['test_accuracy']:.2f}" for p in r["curve"]))
     Console(width=160).print(table)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"runs": previous + runs}, indent=2) + "\n")
+    append_runs(out, runs)
     print(f"results: {out}")
 
 

@@ -15,7 +15,8 @@ quickstart SFT model (about 65 min on one thread of this 2-core CPU)::
         trainer.checkpoint_every=12 trainer.keep_checkpoints=8 output.dir=runs/long
     python -m benchmarks.rl_curve runs/long [--start runs/quickstart/sft] [-k 4]
 
-Appends the run to ``benchmarks/results/rl_curve.json`` and writes ``rl_curve.png`` beside it.
+Appends the run to ``benchmarks/results/rl_curve.json`` and draws its latest run in
+``rl_curve.png`` beside it (``python -m benchmarks --summary-only`` redraws it).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from rich.table import Table
 from agentrl.config import RunConfig, load_config
 from agentrl.errors import UserError
 from agentrl.evaluation import evaluate
-from benchmarks.take_probe import relative_path
+from benchmarks import append_runs, relative_path
+from benchmarks.plots import plot_rl_curve
 
 RESULTS = Path(__file__).parent / "results" / "rl_curve.json"
 _ITER = re.compile(r"iter_(\d+)$")
@@ -98,49 +100,6 @@ def measure(run_dir: Path, start: str | None = None, k: int = 4, episodes: int =
             "held_out": points, "training": training_curve(run_dir)}
 
 
-def moving_average(values: list[float], window: int) -> list[float]:
-    """Trailing mean over up to ``window`` values."""
-    out = []
-    for i in range(len(values)):
-        chunk = values[max(0, i - window + 1): i + 1]
-        out.append(sum(chunk) / len(chunk))
-    return out
-
-
-def plot(run: dict[str, Any], path: Path) -> Path:
-    """Training-rollout success (per iteration and its 8-iteration mean) and held-out success
-    with 95% intervals, against the episode groups played."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 4.2))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    groups = run["groups_per_iteration"]
-    train = run["training"]
-    xs = [(r["iteration"] + 1) * groups for r in train]
-    ys = [r["success"] for r in train]
-    ax.plot(xs, ys, color="#bbbbbb", lw=0.8, label="training rollout (one iteration)")
-    ax.plot(xs, moving_average(ys, 8), color="#4c72b0", lw=1.6,
-            label="training rollout (mean of 8 iterations)")
-    held = run["held_out"]
-    hx = [p["groups"] for p in held]
-    hy = [p["success"] for p in held]
-    err = [[y - p["ci"][0] for y, p in zip(hy, held, strict=True)],
-           [p["ci"][1] - y for y, p in zip(hy, held, strict=True)]]
-    ax.errorbar(hx, hy, yerr=err, color="#dd8452", marker="o", capsize=3,
-                label=f"held-out {run['split']} ({run['episodes']} tasks x {run['k']}, 95% CI)")
-    ax.axvline(192, color="#55a868", ls="--", lw=1, label="the quickstart's RL (192 groups)")
-    ax.set_xlabel("episode groups played (one task x group_size episodes)")
-    ax.set_ylabel("success")
-    ax.set_ylim(0, max(0.6, max(ys + [p["ci"][1] for p in held]) + 0.05))
-    ax.set_title("RL from the SFT model: success against groups played", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    return path
-
-
 def _table(run: dict[str, Any]) -> Table:
     table = Table(title=f"{run['run']}: held-out {run['split']} success ({run['episodes']} tasks "
                         f"x {run['k']} sampled)")
@@ -176,11 +135,8 @@ def main() -> None:
            "label": args.label, **run}
     Console(width=150).print(_table(run))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    runs = json.loads(out.read_text()).get("runs", []) if out.is_file() else []
-    runs.append(run)
-    out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
-    png = plot(run, out.with_suffix(".png"))
+    runs = append_runs(out, [run])
+    png = plot_rl_curve({"runs": runs}, out.parent)
     print(f"results: {out} (run {len(runs)}); plot: {png}")
 
 

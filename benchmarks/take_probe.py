@@ -33,6 +33,7 @@ from agentrl.components import build_env_factory, build_prompt_builder, split_ta
 from agentrl.config import RunConfig, load_config
 from agentrl.policies.hf import chat_ids
 from agentrl.trainer.sft import Demonstration, collect_demonstrations
+from benchmarks import relative_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "take_probe.json"
@@ -114,12 +115,6 @@ def labelled_states(cfg: RunConfig, split: str, n_tasks: int
                                        recovery_fraction=0.0, progress=False)
         labelled.extend((d, b) for d in demos if (b := bucket(d, goal)) is not None)
     return labelled
-
-
-def relative_path(path: str) -> str:
-    """``path`` relative to the repository when it lies inside it (results stay portable)."""
-    resolved = Path(path).resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else path
 
 
 def main() -> None:

@@ -630,7 +630,7 @@ def test_rl_curve_evaluates_the_start_and_every_kept_checkpoint(tmp_path: Path) 
     import agentrl
     from agentrl.errors import UserError
     from agentrl.trainer.local import LocalTrainer
-    from benchmarks import rl_curve
+    from benchmarks import plots, rl_curve
 
     agentrl.register(id="test/Walk-v0", entry_point="tests.envs.toy_envs:Walk", max_turns=6)
     preset = tmp_path / "micro.json"
@@ -652,9 +652,9 @@ def test_rl_curve_evaluates_the_start_and_every_kept_checkpoint(tmp_path: Path) 
         assert p["success"] <= p["pass_at_k"] <= 1.0
     assert [r["iteration"] for r in run["training"]] == [0, 1]
     assert all(0.0 <= r["success"] <= 1.0 for r in run["training"])
-    png = rl_curve.plot(run, tmp_path / "curve.png")
-    assert png.read_bytes()[:4] == b"\x89PNG"
-    assert rl_curve.moving_average([1.0, 0.0, 0.5, 0.5], 2) == [1.0, 0.5, 0.25, 0.5]
+    png = plots.plot_rl_curve({"runs": [run]}, tmp_path)
+    assert png == tmp_path / "rl_curve.png" and png.read_bytes()[:4] == b"\x89PNG"
+    assert plots.moving_average([1.0, 0.0, 0.5, 0.5], 2) == [1.0, 0.5, 0.25, 0.5]
 
     empty = tmp_path / "empty"
     shutil.copytree(run_dir, empty, ignore=shutil.ignore_patterns("checkpoints"))
@@ -662,3 +662,14 @@ def test_rl_curve_evaluates_the_start_and_every_kept_checkpoint(tmp_path: Path) 
         rl_curve.measure(empty, k=1, episodes=1)
     with pytest.raises(UserError, match=r"no metrics\.jsonl"):
         rl_curve.training_curve(tmp_path)
+
+
+def test_append_runs_keeps_earlier_runs_and_relative_paths_stay_portable(tmp_path: Path) -> None:
+    from benchmarks import ROOT, append_runs, relative_path
+
+    out = tmp_path / "sub" / "probe.json"
+    assert append_runs(out, [{"a": 1}]) == [{"a": 1}]
+    assert append_runs(out, [{"b": 2}, {"c": 3}]) == [{"a": 1}, {"b": 2}, {"c": 3}]
+    assert json.loads(out.read_text()) == {"runs": [{"a": 1}, {"b": 2}, {"c": 3}]}
+    assert relative_path(str(ROOT / "configs" / "quickstart.yaml")) == "configs/quickstart.yaml"
+    assert relative_path(str(tmp_path)) == str(tmp_path)

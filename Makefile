@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make quickstart   set up .venv and run the CPU quickstart
 #   make test         set up .venv and the system services the tests need, then lint and test
-.PHONY: setup system-deps quickstart test test-all lint bench
+.PHONY: setup system-deps quickstart test test-all test-vllm lint bench
 
 VENV := .venv/bin
 
@@ -27,11 +27,21 @@ test test-all: export AGENTRL_EXTRAS := dev,verl
 test: setup system-deps lint
 	AGENTRL_REQUIRE_VERL=1 AGENTRL_REQUIRE_BROWSER=$$([ "$$(id -u)" -eq 0 ] && echo 1) \
 		$(VENV)/pytest -q
+	$(MAKE) --no-print-directory test-vllm
+
+# The vllm policy on a real vLLM engine. vLLM pins its own torch and transformers, so its tests
+# run in .venv-vllm, on vLLM's CPU build (x86-64 Linux), where they must not skip.
+test-vllm:
+	@if [ "$$(uname -sm)" != "Linux x86_64" ]; then \
+		echo "test-vllm: vLLM's CPU build needs x86-64 Linux; skipped"; exit 0; fi; \
+	bash scripts/setup-vllm.sh && \
+	AGENTRL_REQUIRE_VLLM=1 .venv-vllm/bin/pytest -q -p no:cacheprovider tests/policies/test_vllm.py
 
 # Everything, including tests marked slow.
 test-all: setup system-deps lint
 	AGENTRL_REQUIRE_VERL=1 AGENTRL_REQUIRE_BROWSER=$$([ "$$(id -u)" -eq 0 ] && echo 1) \
 		$(VENV)/pytest -q -m ""
+	$(MAKE) --no-print-directory test-vllm
 
 # Every benchmark (speed, then learning), then benchmarks/results/SUMMARY.md and plots.
 bench: setup

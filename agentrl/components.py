@@ -82,6 +82,8 @@ def build_policy(cfg: RunConfig, override: str | None = None) -> Policy:
     name = spec_str.partition(":")[0]
     if name == "hf":
         options = {"device": cfg.trainer.device, "dtype": cfg.model.dtype}
+    elif name == "vllm":  # policy.options: vLLM engine arguments
+        options = {"dtype": cfg.model.dtype, "seed": cfg.seed, **cfg.policy.options}
     elif name == "random":
         options = {"seed": cfg.seed}
     return make_policy(spec_str, **options)

@@ -120,6 +120,9 @@ class PolicyConfig(Section):
     top_k: int = Field(0, ge=0, description="Top-k sampling; 0 disables it (the trainer's "
                                             "log-probs then describe the full distribution).")
     stop: list[str] = Field(default_factory=list, description="Stop strings ending an action.")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="vLLM engine arguments for policy.backend=vllm (e.g. "
+        "max_model_len, enforce_eager, kv_cache_memory_bytes, gpu_memory_utilization).")
 
 
 class RolloutConfig(Section):
@@ -378,8 +381,9 @@ def _check_combinations(cfg: RunConfig) -> list[tuple[str, str]]:
     if not cfg.model.path and not cfg.model.preset and cfg.policy.backend in ("hf", "vllm"):
         problems.append(("model", f"policy.backend={cfg.policy.backend} needs a model: set "
                                   "model.path (a Hugging Face checkpoint) or model.preset: tiny"))
-    if cfg.policy.backend == "vllm" and cfg.trainer.device == "cpu":
-        problems.append(("policy.backend", "vllm needs a GPU; use policy.backend=hf on CPU"))
+    if cfg.policy.backend == "vllm" and cfg.model.lora.r > 0 and cfg.trainer.backend == "local":
+        problems.append(("policy.backend", "the vllm rollout engine takes full weights, not LoRA "
+                                           "adapters; set model.lora.r=0 or policy.backend=hf"))
     if cfg.rollout.constrain and cfg.policy.backend in ("vllm", "openai"):
         problems.append(("rollout.constrain", f"policy.backend={cfg.policy.backend} cannot "
                                               "constrain decoding; use policy.backend=hf or set "

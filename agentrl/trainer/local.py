@@ -32,6 +32,7 @@ import torch
 
 from agentrl.components import (
     build_env_factory,
+    build_policy,
     build_prompt_builder,
     sampling_params,
     split_tasks,
@@ -131,8 +132,13 @@ class LocalTrainer:
             if self.actor.value_head is not None and state.get("value_head") is not None:
                 self.actor.value_head.load_state_dict(state["value_head"])
             set_rng_state(state["rng"])
+        # what samples the rollouts: the trainer's own model, or a vLLM engine that gets the
+        # trainer's weights before every rollout (policy.backend: vllm)
+        self.rollout_policy: Any = self.policy
+        if cfg.policy.backend == "vllm":
+            self.rollout_policy = build_policy(cfg, f"vllm:{self._model_dir()}")
         self.engine = RolloutEngine(
-            self.env_factory, self.policy, self.builder, env_id=cfg.env.id,
+            self.env_factory, self.rollout_policy, self.builder, env_id=cfg.env.id,
             group_size=cfg.rollout.group_size, sampling=sampling_params(cfg),
             max_turns=cfg.rollout.max_turns, step_timeout_s=cfg.rollout.step_timeout_s,
             episode_timeout_s=cfg.rollout.episode_timeout_s, projection=cfg.rollout.projection,
@@ -210,6 +216,8 @@ class LocalTrainer:
         seeds = [rng.randrange(2**31) for _ in tasks]
         seed = self.cfg.seed + iteration if sampling_seed is None else sampling_seed
         self.engine.sampling = replace(self.engine.sampling, seed=seed)
+        if self.rollout_policy is not self.policy:  # on-policy: the engine gets the weights
+            self.rollout_policy.load_weights(self.model.named_parameters())
         self.model.eval()
         with self._autocast():
             return self.engine.run(tasks, seeds, batch_id=f"it{iteration}")
@@ -237,7 +245,7 @@ class LocalTrainer:
             return {"samples": 0.0, "samples_skipped": float(total)}
         temperature = self.cfg.rollout.temperature
         pad = self.policy.pad_id
-        self._old_and_ref_logprobs(samples, temperature)
+        gap = self._old_and_ref_logprobs(samples, temperature)
         rng = random.Random(self.cfg.seed * 7_919 + iteration)
         stats: dict[str, list[float]] = {k: [] for k in (
             "pg_loss", "kl", "entropy", "clipfrac", "grad_norm", "value_loss", "ratio_max")}
@@ -289,7 +297,7 @@ class LocalTrainer:
         out = {k: sum(v) / len(v) for k, v in stats.items() if v}
         out["ratio_max"] = max(stats["ratio_max"])
         out.update(samples=float(len(samples)), samples_skipped=float(total - len(samples)),
-                   tokens_per_s=tokens / max(elapsed, 1e-9))
+                   tokens_per_s=tokens / max(elapsed, 1e-9), **gap)
         for key in ("pg_loss", "grad_norm"):
             if not math.isfinite(out[key]):
                 raise FloatingPointError(f"non-finite {key} at iteration {iteration}: lower "
@@ -387,6 +395,24 @@ class LocalTrainer:
             self._sft(model, tokenizer, demos)
         return model, tokenizer
 
+    def _model_dir(self) -> str:
+        """A Hugging Face directory with the model's architecture and tokenizer, for an engine
+        that loads from disk (the weights themselves are sent before each rollout)."""
+        if self.sft_dir is not None:
+            return str(self.sft_dir)
+        if self.cfg.model.path:
+            return self.cfg.model.path
+        path = self.run_dir / "rollout_model"
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+        return str(path)
+
+    def close(self) -> None:
+        """Stop the rollout engine's processes, if it has any (``policy.backend: vllm``)."""
+        close = getattr(self.rollout_policy, "close", None)
+        if self.rollout_policy is not self.policy and close is not None:
+            close()
+
     def _demonstrations(self) -> list[Any]:
         cfg = self.cfg
         n = cfg.trainer.sft.episodes
@@ -446,8 +472,13 @@ class LocalTrainer:
         return [[samples[i] for i in order[k:k + size]] for k in range(0, len(order), size)]
 
     @torch.no_grad()
-    def _old_and_ref_logprobs(self, samples: list[StepSample], temperature: float) -> None:
-        """Recompute old log-probs with the pre-update model (and the reference's), in place."""
+    def _old_and_ref_logprobs(self, samples: list[StepSample], temperature: float
+                              ) -> dict[str, float]:
+        """Recompute old log-probs with the pre-update model (and the reference's), in place.
+        Returns how far the log-probs the rollout recorded are from them (mean and max
+        absolute difference per token): float rounding when the rollout was on-policy, more
+        when the sampler's weights or distribution differ from the trainer's."""
+        gaps: list[float] = []
         self.actor.eval()
         pad = self.policy.pad_id
         size = self.cfg.trainer.minibatch_size
@@ -463,9 +494,17 @@ class LocalTrainer:
                     ref, _, _ = Actor(self.reference)(batch, temperature)
             for i, s in enumerate(chunk):
                 idx = batch.response_mask[i].nonzero().squeeze(-1)
-                s.old_logprobs = logp[i, idx].tolist()
+                recomputed = logp[i, idx].tolist()
+                if s.old_logprobs:  # what the rollout recorded: on-policy means equal
+                    gaps.extend(abs(a - b) for a, b in zip(s.old_logprobs, recomputed,
+                                                           strict=False))
+                s.old_logprobs = recomputed
                 if ref is not None:
                     s.ref_logprobs = ref[i, idx].tolist()
+        if not gaps:
+            return {}
+        return {"rollout_logprob_gap_mean": sum(gaps) / len(gaps),
+                "rollout_logprob_gap_max": max(gaps)}
 
     @torch.no_grad()
     def _record_values(self, episodes: list[Episode]) -> None:

@@ -88,6 +88,8 @@ def test_smoke_training_checkpoints_and_exact_resume(tmp_path: Path) -> None:
         for key in ("pg_loss", "entropy", "grad_norm", "kl", "clipfrac"):
             assert torch.isfinite(torch.tensor(m[key])), key
         assert m["samples"] > 0 and m["episodes"] == 12.0
+        # the rollout sampled from the model the update starts from (float rounding only)
+        assert m["rollout_logprob_gap_max"] < 1e-4
     assert {"sft/test/greedy", "final/test/sampled"} <= set(results)
     row = results["final/test/sampled"]
     assert row["tasks"] == 2 and row["samples"] == 1

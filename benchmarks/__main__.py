@@ -389,12 +389,24 @@ def _rl_curve(d: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _vllm_policy(d: dict[str, Any]) -> list[tuple[str, str]]:
+    run = d["runs"][-1]
+    gen = {name: {r["batch_size"]: r["tokens_per_s"]["median"] for r in rows}
+           for name, rows in run["generation"].items()}
+    batch = max(gen["vllm"])
+    return [(f"vllm / hf generation tokens/s, batch {batch} (vLLM's CPU build)",
+             f"{gen['vllm'][batch]:.0f} / {gen['hf'][batch]:.0f}"),
+            ("vllm weight sync (median)", f"{run['weight_sync_s']['median'] * 1000:.0f} ms"),
+            ("vllm log-prob gap to the trainer (max, after a sync)",
+             f"{run['logprob_gap_after_sync']['max']:.1e}")]
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "household": _household, "textworld": _textworld, "webshop": _webshop, "tools": _tools,
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
     "take_probe": _take_probe, "recall_probe": _recall_probe,
-    "gradient_signal": _gradient_signal, "rl_curve": _rl_curve,
+    "gradient_signal": _gradient_signal, "rl_curve": _rl_curve, "vllm_policy": _vllm_policy,
     # the quickstart with 1,000 demonstrations at batch 64 (an experiment of issue #10)
     "quickstart_sft1000": _quickstart,
 }

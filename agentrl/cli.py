@@ -212,7 +212,10 @@ def train_cmd(
     from agentrl.trainer import LocalTrainer
 
     trainer = LocalTrainer(cfg, resume=resume is not None, log=console.print)
-    results = trainer.fit()
+    try:
+        results = trainer.fit()
+    finally:  # a vLLM rollout engine (policy.backend: vllm) stops with the run
+        trainer.close()
     table = Table(title=f"held-out evaluation ({cfg.output.dir}/final_eval.json)")
     for col in ("model/split/decoding", "success", "95% CI", "pass@k", "reward", "steps",
                 "tasks x samples"):

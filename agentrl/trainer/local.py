@@ -85,6 +85,10 @@ class LocalTrainer:
         self.device = pick_device(cfg.trainer.device)
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
+        if cfg.policy.backend == "vllm":  # before SFT: a missing vLLM or a bad option fails now
+            from agentrl.policies.vllm_backend import check_engine_options
+
+            check_engine_options(cfg.policy.options)
         self.env_factory = build_env_factory(cfg)
         self.train_tasks: list[Task] = split_tasks(self.env_factory, cfg.env.id,
                                                    cfg.env.splits.train)
@@ -136,6 +140,7 @@ class LocalTrainer:
         # trainer's weights before every rollout (policy.backend: vllm)
         self.rollout_policy: Any = self.policy
         if cfg.policy.backend == "vllm":
+            self.log("rollouts: a vLLM engine, sent the trainer's weights before each rollout")
             self.rollout_policy = build_policy(cfg, f"vllm:{self._model_dir()}")
         self.engine = RolloutEngine(
             self.env_factory, self.rollout_policy, self.builder, env_id=cfg.env.id,

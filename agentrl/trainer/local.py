@@ -405,9 +405,9 @@ class LocalTrainer:
         that loads from disk (the weights themselves are sent before each rollout)."""
         if self.sft_dir is not None:
             return str(self.sft_dir)
-        if self.cfg.model.path:
+        if self.cfg.model.path and not self.cfg.model.tokenizer:
             return self.cfg.model.path
-        path = self.run_dir / "rollout_model"
+        path = self.run_dir / "rollout_model"  # (a separate tokenizer is saved beside it)
         self.model.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
         return str(path)

@@ -9,22 +9,12 @@ vLLM pins its own torch and transformers, so it lives in its own virtualenv: ``m
 from __future__ import annotations
 
 import copy
-import importlib.util
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-if importlib.util.find_spec("vllm") is None:
-    if os.environ.get("AGENTRL_REQUIRE_VLLM"):
-        raise ModuleNotFoundError("the vllm tests need vLLM: bash scripts/setup-vllm.sh, then "
-                                  ".venv-vllm/bin/pytest tests/policies/test_vllm.py")
-    pytest.skip("vLLM is not installed (make test runs these in .venv-vllm; set "
-                "AGENTRL_REQUIRE_VLLM=1 to make this a failure)", allow_module_level=True)
-
 import torch
 
 import agentrl
@@ -33,6 +23,11 @@ from agentrl.policies import PolicyInput, SamplingParams, make_policy
 from agentrl.policies.hf import HFPolicy, chat_ids, sequence_logprobs
 from agentrl.prompting import PromptBuilder
 from agentrl.rollout import RolloutEngine
+from tests.optional import require_module
+
+require_module("vllm", "AGENTRL_REQUIRE_VLLM", "the vllm tests",
+               "bash scripts/setup-vllm.sh, then run them with .venv-vllm/bin/pytest "
+               "(make test does)")
 
 GUESS = "example/GuessNumber-v0"
 

@@ -3,14 +3,7 @@ fails it when ``AGENTRL_REQUIRE_VERL`` is set (``make test`` installs the extra 
 
 from __future__ import annotations
 
-import importlib.util
-import os
+from tests.optional import require_module
 
-import pytest
-
-if importlib.util.find_spec("verl") is None:
-    if os.environ.get("AGENTRL_REQUIRE_VERL"):
-        raise ModuleNotFoundError("the verl bridge tests need the verl extra: "
-                                  "pip install -e '.[verl]'")
-    pytest.skip("verl is not installed: pip install -e '.[verl]' (set AGENTRL_REQUIRE_VERL=1 to "
-                "make this a failure)", allow_module_level=True)
+require_module("verl", "AGENTRL_REQUIRE_VERL", "the verl bridge tests",
+               "pip install -e '.[verl]'")

@@ -401,15 +401,64 @@ def _vllm_policy(d: dict[str, Any]) -> list[tuple[str, str]]:
              f"{run['logprob_gap_after_sync']['max']:.1e}")]
 
 
+def _usual_place(d: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f"first go to at the usual place / success: {run['policy']}",
+             f"{_f(run['first_move_usual'])} / {_f(run['success'])}") for run in d["runs"]]
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "household": _household, "textworld": _textworld, "webshop": _webshop, "tools": _tools,
     "sandboxes": _sandboxes, "credit": _credit, "rollout": _rollout, "swe": _swe,
     "model_speed": _model_speed, "quickstart": _quickstart, "learning": _learning,
     "take_probe": _take_probe, "recall_probe": _recall_probe,
     "gradient_signal": _gradient_signal, "rl_curve": _rl_curve, "vllm_policy": _vllm_policy,
+    "usual_place": _usual_place,
     # the quickstart with 1,000 demonstrations at batch 64 (an experiment of issue #10)
     "quickstart_sft1000": _quickstart,
+    # the quickstart before objects had usual places (usual_place 0, 2026-12-05)
+    "quickstart_uniform": _quickstart,
 }
+
+
+def written_at(path: Path, data: Any) -> str:
+    """When a results file's numbers were measured, as ``YYYY-MM-DD HH:MM`` (UTC): the date it
+    records (top-level ``date``, or its last run's), else, for a file git tracks unchanged, its
+    last commit's date (a fresh clone's files all carry the clone's time), else its mtime."""
+    recorded = None
+    if isinstance(data, dict):
+        recorded = data.get("date")
+        runs = data.get("runs")
+        if not recorded and isinstance(runs, list) and runs and isinstance(runs[-1], dict):
+            recorded = runs[-1].get("date")
+    when = None
+    if isinstance(recorded, str):
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(recorded)
+    if when is None:
+        when = _commit_date(path)
+    if when is None:
+        when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _commit_date(path: Path) -> datetime | None:
+    """The last commit date of ``path`` when git tracks it without local changes, else None."""
+    try:
+        cwd = path.parent
+        changed = subprocess.run(["git", "status", "--porcelain", "--", path.name], cwd=cwd,
+                                 capture_output=True, text=True, timeout=10)
+        if changed.returncode != 0 or changed.stdout.strip():
+            return None
+        out = subprocess.run(["git", "log", "-1", "--format=%cI", "--", path.name], cwd=cwd,
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    try:
+        return datetime.fromisoformat(out.stdout.strip()) if out.stdout.strip() else None
+    except ValueError:
+        return None
 
 
 def generic_headlines(data: Any, limit: int = 8) -> list[tuple[str, str]]:
@@ -494,12 +543,11 @@ def write_summary(results_dir: Path, statuses: dict[str, dict[str, Any]],
                   + ", ".join(s["name"] for s in failed) + ". Their results files (if any) are "
                   "from an earlier run; see the logs."]
     lines += ["", "## Headline numbers", "",
-              "From every results file in this folder; 'written' is when the file was last "
-              "written.", "",
+              "From every results file in this folder; 'written' is the date the file records, "
+              "else its last commit's date, else when it was last written.", "",
               "| benchmark | written | metric | value |", "|---|---|---|---|"]
     for name, data in results.items():
-        written = datetime.fromtimestamp((results_dir / f"{name}.json").stat().st_mtime,
-                                         timezone.utc).strftime("%Y-%m-%d %H:%M")
+        written = written_at(results_dir / f"{name}.json", data)
         if isinstance(data, dict) and data.get("quick"):
             written += " (quick)"
         rows = headlines(name, data) or [("(no numbers)", "")]

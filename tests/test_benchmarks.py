@@ -673,3 +673,73 @@ def test_append_runs_keeps_earlier_runs_and_relative_paths_stay_portable(tmp_pat
     assert json.loads(out.read_text()) == {"runs": [{"a": 1}, {"b": 2}, {"c": 3}]}
     assert relative_path(str(ROOT / "configs" / "quickstart.yaml")) == "configs/quickstart.yaml"
     assert relative_path(str(tmp_path)) == str(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# usual_place: what RL learns in the quickstart's household world (issue #10)
+# ---------------------------------------------------------------------------------------------
+def test_usual_place_counts_the_first_move_against_the_usual_kind(tmp_path: Path) -> None:
+    from agentrl.environments.household.catalog import OBJECTS
+    from agentrl.environments.household.tasks import make_spec, task_list
+    from benchmarks import usual_place
+
+    tasks = task_list("test", 40)
+    with_home = [t.task_id for t in tasks if usual_place.usual_kind(t.task_id)]
+    without = [t.task_id for t in tasks if usual_place.usual_kind(t.task_id) is None]
+    assert len(with_home) >= 2 and without
+    a, b = with_home[:2]
+    home_a = usual_place.usual_kind(a)
+    spec_b = make_spec("test", int(b.rsplit("/", 1)[1]))
+    assert home_a == OBJECTS[make_spec("test", int(a.rsplit("/", 1)[1])).obj].receptacles[0]
+    other_b = next(k for k, _ in spec_b.layout if k != usual_place.usual_kind(b))
+
+    def episode(task_id: str, actions: list[str], success: bool) -> dict[str, Any]:
+        return {"task_id": task_id, "success": success,
+                "steps": [{"action": x} for x in actions]}
+
+    episodes = [
+        episode(a, ["open drawer 1", f"go to {home_a} 1", "go to shelf 2"], True),
+        episode(b, [f"go to {other_b} 2", "look"], False),
+        episode(without[0], [f"go to {other_b} 1"], True),  # nothing to choose: not counted
+        episode(a, ["look"], False),  # never moved: not counted
+    ]
+    stats = usual_place.first_move_stats(episodes)
+    assert stats == {"episodes": 4, "success": 0.5, "counted": 2, "first_move_usual": 0.5,
+                     "success_after_usual": 1.0, "success_after_other": 0.0}
+
+    folder = tmp_path / "eval" / "hf-model"
+    folder.mkdir(parents=True)
+    (folder / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in episodes))
+    (folder / "results.json").write_text(json.dumps({"policy": "hf:model"}))
+    out = tmp_path / "usual_place.json"
+    usual_place.main([str(tmp_path / "eval"), "--out", str(out)])
+    rows = json.loads(out.read_text())["runs"]
+    assert rows == [{"policy": "hf:model", **stats}]
+    with pytest.raises(SystemExit, match=r"no episodes\.jsonl here or in its folders"):
+        usual_place.main([str(tmp_path / "missing"), "--out", str(out)])
+
+
+def test_summary_dates_come_from_the_results_not_the_file_time(tmp_path: Path) -> None:
+    """A fresh clone gives every results file the clone's mtime: the summary's 'written' is the
+    date the file records (or its last run's), and the mtime only for files that record none
+    and are not committed."""
+    import os
+
+    path = tmp_path / "x.json"
+    path.write_text("{}")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13 UTC
+    assert runner.written_at(path, {"date": "2026-12-05T18:39:06.3+00:00"}) == "2026-12-05 18:39"
+    assert runner.written_at(path, {"runs": [{"date": "2026-01-02T03:04:05"},
+                                             {"date": "2026-12-04T19:52:27+01:00"}]}) == (
+        "2026-12-04 18:52")
+    assert runner.written_at(path, {"date": "not a date"}) == "2023-11-14 22:13"
+    assert runner.written_at(path, [1, 2]) == "2023-11-14 22:13"
+    committed = RESULTS / "credit.json"  # records no date; tracked by git
+    expected = subprocess.run(["git", "log", "-1", "--format=%cI", "--", committed.name],
+                              cwd=committed.parent, capture_output=True, text=True).stdout.strip()
+    if expected and not subprocess.run(["git", "status", "--porcelain", "--", committed.name],
+                                       cwd=committed.parent, capture_output=True,
+                                       text=True).stdout.strip():
+        from datetime import datetime, timezone
+        assert runner.written_at(committed, json.loads(committed.read_text())) == (
+            datetime.fromisoformat(expected).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M"))

@@ -280,18 +280,33 @@ class World:
         return text.CARRYING.format(o=self.onames[self.held])
 
 
-def build_world(spec: TaskSpec) -> World:
+def build_world(spec: TaskSpec, usual_place: float = 0.0) -> World:
     """Furnish the room of ``spec`` and place its objects, deterministically from its seed.
 
     Receptacle kinds are listed in a shuffled order; openable receptacles start closed with
     probability 0.8; the goal objects (1-3 of them, 2-3 for pick-two tasks) start anywhere they
     may be except in a receptacle of the goal type; 5-10 distractor objects of other types
     (plus a desk lamp where the layout has one) fill the rest.
+
+    ``usual_place`` is the probability that an object starts at its *usual place*, the first
+    receptacle kind its catalog entry lists (a countertop for most kitchen things, a desk for
+    small office things, a bed for a pillow), where the room has one and other places too; the
+    rest of the probability is spread evenly over the other places it may be. At 0 (the
+    default) every place it may be is equally likely. Real rooms are like this (AI2-THOR's
+    scenes, hence ALFWorld's, put most objects at a few typical places), and it gives an agent
+    something to learn that the searching expert does not use: it searches in the order the
+    room lists the places.
     """
     rnd = random.Random(spec.seed ^ 0x9E3779B97F4A7C15).random
 
     def below(n: int) -> int:  # uniform in [0, n); faster than Random.randrange
         return int(rnd() * n)
+
+    rtypes: list[str] = []
+
+    def pick(kind: str, where: list[int]) -> int:
+        """One of ``where`` for an object of ``kind``, with one draw."""
+        return where[_usual_index(kind, where, rtypes, usual_place, rnd())]
 
     kinds = list(spec.layout)
     for i in range(len(kinds) - 1, 0, -1):  # Fisher-Yates shuffle
@@ -301,6 +316,7 @@ def build_world(spec: TaskSpec) -> World:
     for kind, count in kinds:
         by_type[kind] = list(range(len(receptacles), len(receptacles) + count))
         receptacles += [f"{kind} {i}" for i in range(1, count + 1)]
+        rtypes += [kind] * count
 
     def spots(obj_type: str, avoid: str = "") -> list[int]:
         return [i for t in OBJECTS[obj_type].receptacles if t != avoid
@@ -309,7 +325,7 @@ def build_world(spec: TaskSpec) -> World:
     placed: list[tuple[str, int]] = []
     n_goal = 2 + below(2) if spec.task_type == "pick_two_obj_and_place" else 1 + below(3)
     where = spots(spec.obj, _goal_avoids(spec))
-    placed += [(spec.obj, where[below(len(where))]) for _ in range(n_goal)]
+    placed += [(spec.obj, pick(spec.obj, where)) for _ in range(n_goal)]
     if spec.desklamp:
         where = spots("desklamp")
         placed.append(("desklamp", where[below(len(where))]))
@@ -320,7 +336,7 @@ def build_world(spec: TaskSpec) -> World:
         kind = candidates.pop(below(len(candidates)))
         where = spots(kind)
         for _ in range(min(n_distract, 1 + below(2))):
-            placed.append((kind, where[below(len(where))]))
+            placed.append((kind, pick(kind, where)))
             n_distract -= 1
     placed.sort()  # objects are listed by name, numbered per type
     objects, placement, counter = [], [], dict.fromkeys([p[0] for p in placed], 0)
@@ -333,22 +349,43 @@ def build_world(spec: TaskSpec) -> World:
     return World(receptacles, objects, placement, open_flags)
 
 
+def _usual_index(kind: str, where: list[int], rtypes: list[str], usual_place: float,
+                 draw: float) -> int:
+    """Index into ``where`` (receptacle indices, of types ``rtypes``) chosen by the uniform
+    ``draw`` in [0, 1): uniform, or with probability ``usual_place`` at ``kind``'s usual place
+    (see :func:`build_world`) when some but not all of ``where`` are of that type."""
+    n = len(where)
+    if usual_place > 0.0:
+        home = OBJECTS[kind].receptacles[0]
+        n_home = sum(rtypes[r] == home for r in where)
+        if 0 < n_home < n:
+            x = draw
+            for i, r in enumerate(where):
+                x -= (usual_place / n_home if rtypes[r] == home
+                      else (1.0 - usual_place) / (n - n_home))
+                if x < 0.0:
+                    return i
+            return n - 1
+    return int(draw * n)
+
+
 def _goal_avoids(spec: TaskSpec) -> str:
     """The receptacle type the goal's object never starts in (the task's target: a task must
     not be solved at reset); none for looking at an object in light."""
     return "" if spec.task_type == "look_at_obj_in_light" else spec.target
 
 
-def replace_objects(world: World, spec: TaskSpec, seed: int) -> World:
+def replace_objects(world: World, spec: TaskSpec, seed: int,
+                    usual_place: float = 0.0) -> World:
     """The same room (receptacles, which are open, the same objects) with every object moved to
     a place drawn from ``seed``, under :func:`build_world`'s rules (each kind where it may be,
-    the goal's object never in a receptacle of the goal's type). What the task fixes stays;
-    what the agent has to find out differs."""
+    the goal's object never in a receptacle of the goal's type, ``usual_place`` as there). What
+    the task fixes stays; what the agent has to find out differs."""
     rnd = random.Random((seed * 0x9E3779B1) ^ spec.seed).random
     avoid = _goal_avoids(spec)
     placement = []
     for kind in world.otype:
         where = [r for r, t in enumerate(world.rtype) if t in OBJECTS[kind].receptacles
                  and not (kind == spec.obj and t == avoid)]
-        placement.append(where[int(rnd() * len(where))])
+        placement.append(where[_usual_index(kind, where, world.rtype, usual_place, rnd())])
     return World(list(world.rnames), list(world.onames), placement, list(world.is_open))

@@ -930,3 +930,80 @@ def test_vary_hidden_moves_the_objects_of_the_same_room(search_env: Any) -> None
     search_env.reset(seed=5, options={"task_id": task_id})  # without the option: the task's
     assert world_of(search_env).pos == plain.pos
     assert plain_info["state_key"].startswith("-1|-1|")
+
+
+# -- usual places ------------------------------------------------------------------------------
+
+
+def _share_at_usual_place(env: Any, split: str, n: int) -> tuple[float, int]:
+    """Share of goal objects that start at their usual place, among tasks whose room has that
+    place and another place the object may be."""
+    at_home = counted = 0
+    for task in env.tasks(split)[:n]:
+        env.reset(options={"task_id": task.task_id})
+        w, spec = world_of(env), env.unwrapped._spec
+        home = OBJECTS[spec.obj].receptacles[0]
+        allowed = {t for t in OBJECTS[spec.obj].receptacles if t != spec.target} & set(w.rtype)
+        if home not in allowed or len(allowed) < 2:
+            continue
+        for o, r in enumerate(w.pos):
+            if w.otype[o] == spec.obj:
+                at_home += w.rtype[r] == home
+                counted += 1
+    return at_home / counted, counted
+
+
+def test_usual_place_zero_is_the_uniform_world(env: Any) -> None:
+    """The default places every object evenly; usual_place=0 builds exactly those worlds."""
+    for i in range(200):
+        spec = make_spec("train", i)
+        a, b = build_world(spec), build_world(spec, 0.0)
+        assert (a.rnames, a.onames, a.pos, a.is_open) == (b.rnames, b.onames, b.pos, b.is_open)
+    share, counted = _share_at_usual_place(env, "train", 600)
+    assert counted > 400 and share < 0.45, share
+
+
+def test_usual_place_puts_objects_at_their_usual_place() -> None:
+    """usual_place=p: goal objects start at their usual place with probability p (where the
+    room has it and another place), the room and the task are unchanged, the rules of the
+    world hold, and the searching expert (which does not use it) still solves every task."""
+    env = agentrl.make(ENV_ID, expert_mode="search", usual_place=0.8)
+    plain = agentrl.make(ENV_ID, expert_mode="search")
+    share, counted = _share_at_usual_place(env, "train", 600)
+    assert counted > 400 and 0.75 <= share <= 0.85, share
+    assert _share_at_usual_place(env, "test", 300)[0] >= 0.72
+    for task in env.tasks("test")[:60]:
+        obs, _ = env.reset(options={"task_id": task.task_id})
+        assert obs == plain.reset(options={"task_id": task.task_id})[0]  # same room and task
+        w, spec = world_of(env), env.unwrapped._spec
+        assert w.onames == world_of(plain).onames
+        for o, r in enumerate(w.pos):
+            assert w.rtype[r] in OBJECTS[w.otype[o]].receptacles
+            if w.otype[o] == spec.obj and spec.task_type != "look_at_obj_in_light":
+                assert w.rtype[r] != spec.target
+    rate, by_type = _success_rate(env, "test", 120, expert)
+    assert rate >= 0.99, by_type
+    # vary_hidden draws under the same rule
+
+    def has_usual_place(task: Any) -> bool:
+        spec = make_spec("test", int(task.task_id.rsplit("/", 1)[1]))
+        kinds = {k for k, _ in spec.layout}
+        allowed = (set(OBJECTS[spec.obj].receptacles) - {spec.target}) & kinds
+        return OBJECTS[spec.obj].receptacles[0] in allowed and len(allowed) >= 2
+
+    task_id = first_task(env, "pick_and_place", "test", has_usual_place)
+    homes = []
+    for seed in range(40):
+        env.reset(seed=seed, options={"task_id": task_id, "vary_hidden": True})
+        w, spec = world_of(env), env.unwrapped._spec
+        homes += [w.rtype[r] == OBJECTS[spec.obj].receptacles[0]
+                  for o, r in enumerate(w.pos) if w.otype[o] == spec.obj]
+    env.close()
+    plain.close()
+    assert sum(homes) / len(homes) >= 0.6
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "high", True])
+def test_usual_place_is_validated(value: Any) -> None:
+    with pytest.raises(UserError, match=r"usual_place must be a probability in \[0, 1\]"):
+        agentrl.make(ENV_ID, usual_place=value)

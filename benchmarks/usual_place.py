@@ -42,7 +42,7 @@ def usual_kind(task_id: str) -> str | None:
     spec = make_spec(*parse_task_id(task_id))
     kinds = {kind for kind, _ in spec.layout}
     allowed = (set(OBJECTS[spec.obj].receptacles) - {spec.target}) & kinds
-    home = OBJECTS[spec.obj].receptacles[0]
+    home = OBJECTS[spec.obj].usual_place
     return home if home in allowed and len(allowed) >= 2 else None
 
 

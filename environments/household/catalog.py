@@ -57,6 +57,12 @@ class ObjectType:
     lookable: bool = False
     light: bool = False
 
+    @property
+    def usual_place(self) -> str:
+        """The receptacle kind listed first: where such an object usually is (the household's
+        ``usual_place`` option puts it there with that probability)."""
+        return self.receptacles[0]
+
 
 @dataclass(frozen=True)
 class RoomType:

@@ -356,7 +356,7 @@ def _usual_index(kind: str, where: list[int], rtypes: list[str], usual_place: fl
     (see :func:`build_world`) when some but not all of ``where`` are of that type."""
     n = len(where)
     if usual_place > 0.0:
-        home = OBJECTS[kind].receptacles[0]
+        home = OBJECTS[kind].usual_place
         n_home = sum(rtypes[r] == home for r in where)
         if 0 < n_home < n:
             x = draw

@@ -942,7 +942,7 @@ def _share_at_usual_place(env: Any, split: str, n: int) -> tuple[float, int]:
     for task in env.tasks(split)[:n]:
         env.reset(options={"task_id": task.task_id})
         w, spec = world_of(env), env.unwrapped._spec
-        home = OBJECTS[spec.obj].receptacles[0]
+        home = OBJECTS[spec.obj].usual_place
         allowed = {t for t in OBJECTS[spec.obj].receptacles if t != spec.target} & set(w.rtype)
         if home not in allowed or len(allowed) < 2:
             continue
@@ -989,14 +989,14 @@ def test_usual_place_puts_objects_at_their_usual_place() -> None:
         spec = make_spec("test", int(task.task_id.rsplit("/", 1)[1]))
         kinds = {k for k, _ in spec.layout}
         allowed = (set(OBJECTS[spec.obj].receptacles) - {spec.target}) & kinds
-        return OBJECTS[spec.obj].receptacles[0] in allowed and len(allowed) >= 2
+        return OBJECTS[spec.obj].usual_place in allowed and len(allowed) >= 2
 
     task_id = first_task(env, "pick_and_place", "test", has_usual_place)
     homes = []
     for seed in range(40):
         env.reset(seed=seed, options={"task_id": task_id, "vary_hidden": True})
         w, spec = world_of(env), env.unwrapped._spec
-        homes += [w.rtype[r] == OBJECTS[spec.obj].receptacles[0]
+        homes += [w.rtype[r] == OBJECTS[spec.obj].usual_place
                   for o, r in enumerate(w.pos) if w.otype[o] == spec.obj]
     env.close()
     plain.close()

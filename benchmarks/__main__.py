@@ -417,6 +417,10 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "quickstart_sft1000": _quickstart,
     # the quickstart before objects had usual places (usual_place 0, 2026-12-05)
     "quickstart_uniform": _quickstart,
+    # usual_place 0.8, 8 SFT epochs without the prompt loss (2026-12-06, morning)
+    "quickstart_no_prompt_loss": _quickstart,
+    # the same with the prompt loss: a larger gain, one seed over the time budget
+    "quickstart_prompt_loss8": _quickstart,
 }
 
 

@@ -16,10 +16,12 @@ RUN_CONFIGS = sorted(p for p in CONFIGS.rglob("*.yaml")
                      if "suites" not in p.parts and "models" not in p.parts)
 CPU_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml"))
 
-# one short iteration: a few demonstrations, one group, short episodes, one eval episode
+# one short iteration: a few demonstrations, one group, short episodes, one eval episode; every
+# sample goes into the update (two 4-step episodes often tie, and a config that skips
+# zero-advantage samples would then skip the update this test is here to run)
 SMOKE = ["trainer.iterations=1", "trainer.sft.episodes=6", "trainer.sft.epochs=1",
          "rollout.group_size=2", "rollout.groups_per_batch=1", "rollout.max_turns=4",
-         "eval.episodes=1", "trainer.checkpoint_every=1"]
+         "eval.episodes=1", "trainer.checkpoint_every=1", "trainer.skip_zero_advantage=false"]
 
 # environments whose smoke run needs more than seconds or a container engine
 MARKS = {"textworld": [pytest.mark.slow], "swe": [pytest.mark.docker, pytest.mark.slow]}

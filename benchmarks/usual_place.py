@@ -31,6 +31,7 @@ from rich.table import Table
 from agentrl.environments.household.catalog import OBJECTS
 from agentrl.environments.household.tasks import make_spec, parse_task_id
 from agentrl.errors import UserError
+from agentrl.evaluation import EPISODES_FILE
 from benchmarks import relative_path
 
 RESULTS = Path(__file__).parent / "results" / "usual_place.json"
@@ -78,10 +79,10 @@ def episode_files(paths: list[str]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        found = ([path / "episodes.jsonl"] if (path / "episodes.jsonl").is_file()
-                 else sorted(path.glob("*/episodes.jsonl")))
+        found = ([path / EPISODES_FILE] if (path / EPISODES_FILE).is_file()
+                 else sorted(path.glob(f"*/{EPISODES_FILE}")))
         if not found:
-            raise UserError(f"{raw}: no episodes.jsonl here or in its folders; pass the output "
+            raise UserError(f"{raw}: no {EPISODES_FILE} here or in its folders; pass the output "
                             f"directory of `agentrl eval -o DIR`")
         files += found
     return files

@@ -17,6 +17,7 @@ renormalised over them, and the allowed ids of every position are returned with 
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -179,8 +180,11 @@ class HFPolicy:
         positions = (attention.cumsum(-1) - 1).clamp(min=0)  # (B, T)
         generator = self._generator_for(sampling.seed)
 
+        # only the last position's logits are needed: with prompts of a few hundred tokens and
+        # a vocabulary as wide as the model, the output projection of every other position
+        # would be close to half of a tiny model's prefill
         out = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
-                         use_cache=True)
+                         use_cache=True, **_last_logits_only(self.model))
         cache = out.past_key_values
         logits = out.logits[:, -1, :].float()  # (B, V)
         next_pos = positions[:, -1] + 1  # (B,)
@@ -264,6 +268,16 @@ def masked_plogp(logp: torch.Tensor) -> torch.Tensor:
     """p * log p elementwise, 0 where a token is masked out (log p = -inf), with a gradient
     that stays finite there (no ``where`` over a NaN branch)."""
     return logp.exp() * logp.masked_fill(torch.isneginf(logp), 0.0)
+
+
+def _last_logits_only(model: Any) -> dict[str, int]:
+    """``{"logits_to_keep": 1}`` where the model's forward takes it (transformers' causal LMs
+    do), else nothing: the full logits are then computed and all but the last ignored."""
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"logits_to_keep": 1} if "logits_to_keep" in params else {}
 
 
 def _hits_stop(tokenizer: Any, ids: list[int], stop: list[str]) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from agentrl.errors import UserError
 from agentrl.policies import PolicyInput, SamplingParams, make_policy
@@ -59,6 +60,41 @@ def test_same_seed_repeats_and_entropies_are_recorded(tiny_model: Any,
 
     for g in a:
         assert all(0.0 <= e <= math.log(vocab) + 1e-4 for e in g.entropies)
+
+
+class _NoLogitsToKeep(torch.nn.Module):
+    """A causal LM whose forward does not take ``logits_to_keep`` (an older or custom model)."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.inner = model
+        self.config = model.config
+        self.generation_config = model.generation_config
+
+    def forward(self, input_ids: Any, attention_mask: Any = None, position_ids: Any = None,
+                past_key_values: Any = None, use_cache: bool = False) -> Any:
+        return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                          position_ids=position_ids, past_key_values=past_key_values,
+                          use_cache=use_cache)
+
+
+def test_prefill_projects_only_the_last_position(tiny_model: Any, tiny_tokenizer: Any) -> None:
+    rows: list[int] = []
+    hook = tiny_model.get_output_embeddings().register_forward_hook(
+        lambda _m, args, _out: rows.append(args[0].shape[1]))
+    try:
+        sampling = SamplingParams(max_new_tokens=6, seed=5)
+        fast = HFPolicy(tiny_model, tiny_tokenizer, device="cpu").act(_inputs(3), sampling)
+        assert rows and set(rows) == {1}  # prefill and every decoding step: one position
+        rows.clear()
+        full = HFPolicy(_NoLogitsToKeep(tiny_model), tiny_tokenizer,
+                        device="cpu").act(_inputs(3), sampling)
+    finally:
+        hook.remove()
+    assert max(rows) > 1  # without the argument the whole prompt goes through the projection
+    assert [g.response_ids for g in fast] == [g.response_ids for g in full]
+    for a, b in zip(fast, full, strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
 
 
 def test_stop_strings_and_max_tokens(tiny_model: Any, tiny_tokenizer: Any) -> None:

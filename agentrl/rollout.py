@@ -65,6 +65,11 @@ def project_action(action: str, admissible: Sequence[str], *, keep_names: bool =
     matcher.set_seq2(text)
     for candidate in admissible:
         matcher.set_seq1(candidate.lower())
+        # the quick ratios are upper bounds of ratio() (same formula, more matches counted):
+        # a candidate whose bound does not beat the best so far cannot win, so the full
+        # comparison (the projection's cost) is skipped without changing the result
+        if matcher.real_quick_ratio() <= best_score or matcher.quick_ratio() <= best_score:
+            continue
         score = matcher.ratio()
         if score > best_score:
             best, best_score = candidate, score

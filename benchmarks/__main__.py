@@ -421,6 +421,8 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "quickstart_no_prompt_loss": _quickstart,
     # the same with the prompt loss: a larger gain, one seed over the time budget
     "quickstart_prompt_loss8": _quickstart,
+    # 6 SFT epochs and 12 iterations with the prompt loss (2026-12-06, until session 23)
+    "quickstart_sft6": _quickstart,
 }
 
 

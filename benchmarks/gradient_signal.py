@@ -24,7 +24,7 @@ scale comes with an interval from the jackknife standard error of ``|G|^2`` (Efr
 1981): with the quickstart's 16 groups per rollout it bounds the RL noise scale only from
 below; ``--set rollout.groups_per_batch=64`` narrows it.
 
-    python -m benchmarks.gradient_signal RUN/sft [RUN/checkpoints/iter_000011] [--set k=v ...]
+    python -m benchmarks.gradient_signal RUN/sft [RUN/checkpoints/iter_000015] [--set k=v ...]
         [--label TEXT]
 
 Appends the run to ``benchmarks/results/gradient_signal.json`` and prints a table. About 6
@@ -284,7 +284,7 @@ def main() -> None:
     for model in args.models:
         if not (Path(model) / "config.json").is_file():
             raise SystemExit(f"{model}: not a model directory (no config.json); pass e.g. "
-                             "runs/quickstart/sft or runs/quickstart/checkpoints/iter_000011")
+                             "runs/quickstart/sft or runs/quickstart/checkpoints/iter_000015")
     cfg = load_config(args.config, args.overrides)
     rows = {}
     for model in args.models:

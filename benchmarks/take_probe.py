@@ -9,7 +9,7 @@ separately where the task's object is listed (the expert takes it) and where onl
 are. A model that reads the observation puts nearly all mass on ``take`` in the first case and
 nearly none in the second.
 
-    python -m benchmarks.take_probe RUN/sft RUN/checkpoints/iter_000011 [--tasks 60]
+    python -m benchmarks.take_probe RUN/sft RUN/checkpoints/iter_000015 [--tasks 60]
 
 Writes ``benchmarks/results/take_probe.json`` (per checkpoint: states and mean P(take) per
 bucket, and the gap between "listed, expert takes" and "other objects only") and prints a table.
@@ -128,7 +128,7 @@ def main() -> None:
     for ckpt in args.checkpoints:
         if not (Path(ckpt) / "config.json").is_file():
             raise SystemExit(f"{ckpt}: not a model directory (no config.json); pass e.g. "
-                             "runs/quickstart/sft or runs/quickstart/checkpoints/iter_000011")
+                             "runs/quickstart/sft or runs/quickstart/checkpoints/iter_000015")
     labelled = labelled_states(load_config(args.config, []), args.split, args.tasks)
     rows = {ckpt: probe(ckpt, labelled) for ckpt in args.checkpoints}
     table = Table(title=f"P(action starts with 'take') on expert states, {args.split}, "

@@ -8,7 +8,7 @@ imitates a search that does not use it; RL can learn it from reward. This reads 
 object's usual place and another place it may start in, how often the first ``go to`` goes to
 a receptacle of the usual kind, and the success rate after such a first move and after another.
 
-    agentrl eval -c configs/quickstart.yaml -p hf:RUN/sft -p hf:RUN/checkpoints/iter_000011 \\
+    agentrl eval -c configs/quickstart.yaml -p hf:RUN/sft -p hf:RUN/checkpoints/iter_000015 \\
         -k 4 -o runs/eval/usual
     python -m benchmarks.usual_place runs/eval/usual [more eval dirs ...]
 

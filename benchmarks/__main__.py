@@ -421,7 +421,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
     "quickstart_no_prompt_loss": _quickstart,
     # the same with the prompt loss: a larger gain, one seed over the time budget
     "quickstart_prompt_loss8": _quickstart,
-    # 6 SFT epochs and 12 iterations with the prompt loss (2026-12-06, until session 23)
+    # 6 SFT epochs and 12 iterations with the prompt loss (until the evening of 2026-12-06)
     "quickstart_sft6": _quickstart,
 }
 

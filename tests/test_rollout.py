@@ -207,8 +207,8 @@ def _full_comparison(action: str, admissible: list[str]) -> str:
 
 
 def test_projection_pruning_picks_what_comparing_every_candidate_picks() -> None:
-    """On household states, model-like actions (admissible ones with a word swapped, cut or
-    misspelt) project onto exactly the action a full comparison of every candidate picks."""
+    """On household states, model-like actions (admissible ones with a word swapped, cut short
+    or reversed) project onto exactly the action a full comparison of every candidate picks."""
     import random
 
     rng = random.Random(0)

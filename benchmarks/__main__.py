@@ -279,7 +279,11 @@ def _rollout(d: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"overhead ms/step, median (min-max), {d['env']}",
              f"{_f(d['overhead_ms_per_step_median'])} ({_f(d['overhead_ms_per_step_min'])}-"
              f"{_f(d['overhead_ms_per_step_max'])})"),
-            ("target ms/step", _f(d["target_ms_per_step"]))]
+            ("target ms/step", _f(d["target_ms_per_step"]))] + ([
+        ("action projection ms (full comparison ms), choices differing",
+         f"{_f(d['projection']['ms_per_projection'])} "
+         f"({_f(d['projection']['ms_per_projection_full_comparison'])}), "
+         f"{d['projection']['choices_differing']}")] if "projection" in d else [])
 
 
 def _swe(d: dict[str, Any]) -> list[tuple[str, str]]:

@@ -197,46 +197,15 @@ def test_action_pattern_errors_are_one_line() -> None:
         assert "\n" not in str(err.value)
 
 
-def _full_comparison(action: str, admissible: list[str]) -> str:
-    """Projection without the quick-ratio pruning: every candidate's difflib ratio."""
-    import difflib
-
-    scores = [difflib.SequenceMatcher(None, c.lower(), action.strip().lower(), autojunk=False)
-              .ratio() for c in admissible]
-    return admissible[scores.index(max(scores))]
-
-
 def test_projection_pruning_picks_what_comparing_every_candidate_picks() -> None:
     """On household states, model-like actions (admissible ones with a word swapped, cut short
     or reversed) project onto exactly the action a full comparison of every candidate picks."""
-    import random
+    from benchmarks.rollout import full_projection, projection_cases
 
-    rng = random.Random(0)
-    env = agentrl.make("agentrl/Household-v0")
-    words = ["take", "go", "to", "from", "in/on", "mug", "pot", "cabinet", "3", "the", "fridge"]
-    checked = 0
-    for task in env.unwrapped.tasks("test")[:6]:
-        _, info = env.reset(options={"task": task})
-        for _ in range(8):
-            admissible = info["admissible_actions"]
-            for _ in range(25):
-                tokens = rng.choice(admissible).split()
-                i = rng.randrange(len(tokens))
-                kind = rng.randrange(3)
-                if kind == 0:
-                    tokens[i] = rng.choice(words)
-                elif kind == 1:
-                    tokens = tokens[:i + 1]
-                else:
-                    tokens[i] = tokens[i][::-1]
-                action = " ".join(tokens)
-                assert project_action(action, admissible) == \
-                    _full_comparison(action, admissible), action
-                checked += 1
-            _, _, done, _, info = env.step(rng.choice(admissible))
-            if done:
-                break
-    assert checked >= 600
+    cases = projection_cases(n_tasks=6, per_state=25)
+    assert len(cases) >= 600
+    for action, admissible in cases:
+        assert project_action(action, admissible) == full_projection(action, admissible), action
 
 
 def test_projection_can_keep_the_objects_the_model_named() -> None:
